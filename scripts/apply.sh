@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Make build/linux: the base (scripts/base.sh) with the patches that series
+# lists applied as commits on branch "ims", one `git am` per patch.
+#
+# Refuses to throw work away: uncommitted changes, or commits on the branch
+# that are not exported to patches/, stop it unless FORCE=1.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# unexported_work: true when the branch differs from what patches/ holds.
+unexported_work()
+{
+	local tmp rc=1
+	kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null || return 1
+	tmp=$(mktemp -d)
+	"$IMS_TOP/scripts/export.sh" --to "$tmp" >/dev/null 2>&1
+	if ! diff -r -q -x .gitkeep "$tmp/patches" "$IMS_TOP/patches" >/dev/null 2>&1 ||
+	   ! diff -q <(series_patches) <(sed -e '/^#/d' -e '/^$/d' "$tmp/series") >/dev/null; then
+		rc=0
+	fi
+	rm -rf "$tmp"
+	return "$rc"
+}
+
+# report_failure PATCH OUTPUT: one line naming the patch, file and hunk.
+report_failure()
+{
+	local patch=$1 output=$2 where
+	where=$(printf '%s\n' "$output" | sed -n 's/^error: patch failed: \(.*\)$/\1/p' | head -n 1)
+	[ -n "$where" ] || where=$(printf '%s\n' "$output" | grep -m1 -E '^(error|fatal):' | sed 's/^[a-z]*: //')
+	die "patch $patch does not apply at ${where:-an unknown place}; build/linux is left at the patch before it ($(kgit log -1 --format=%s))"
+}
+
+main()
+{
+	local p out n=0
+	"$IMS_TOP/scripts/base.sh"
+	if [ "${FORCE:-0}" != 1 ]; then
+		[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
+			die "$KTREE has uncommitted changes: commit them and run scripts/export.sh, or FORCE=1 to drop them"
+		if unexported_work; then
+			die "$KTREE has commits on '$BRANCH' that patches/ lacks: run scripts/export.sh, or FORCE=1 to drop them"
+		fi
+	fi
+	kgit am --abort >/dev/null 2>&1 || true
+	kgit checkout -q -f -B "$BRANCH" "$BASE_TAG"
+	while read -r p; do
+		[ -f "$IMS_TOP/patches/$p" ] || die "series lists $p, which is not in patches/"
+		if ! out=$(kgit am -q --whitespace=nowarn "$IMS_TOP/patches/$p" 2>&1); then
+			kgit am --abort >/dev/null 2>&1 || true
+			report_failure "$p" "$out"
+		fi
+		n=$((n + 1))
+	done < <(series_patches)
+	info "applied $n patches on $BASE_TAG: $KTREE is at '$BRANCH' ($(kgit rev-parse --short HEAD))"
+}
+
+main "$@"

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings and helpers for the workbench scripts; sourced, never run.
+
+IMS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BASE_TAG=v7.3-rc7
+BASE_VERSION=7.3.0-rc7
+BRANCH=ims
+BUILD=${IMS_BUILD:-$IMS_TOP/build}
+KTREE=${KTREE:-$BUILD/linux}
+OUT=$BUILD/out
+LOGS=$BUILD/logs
+TOOLS=$BUILD/tools
+SHARED_BASE=${IMS_SHARED_BASE:-$IMS_TOP/../shared/base}
+TARBALL=$SHARED_BASE/linux-7.3-rc7.tar.xz
+DEBIAN_SRC_PKG=linux-source-7.3
+DEBIAN_SRC_VER=7.3~rc7-1~exp1
+JOBS=${JOBS:-$(nproc)}
+
+# Fixed identity and dates for commits the workbench makes itself, so the
+# base commit is the same on every machine.
+BASE_IDENT=(-c user.name=workbench -c user.email=workbench@invalid)
+export GIT_AUTHOR_DATE_BASE='2026-10-16T00:00:00Z'
+
+# die MESSAGE: print one line on stderr and exit non-zero.
+die()
+{
+	printf '%s: error: %s\n' "${0##*/}" "$*" >&2
+	exit 1
+}
+
+info()
+{
+	printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# series_patches: the patch file names that series lists, in order.
+series_patches()
+{
+	[ -f "$IMS_TOP/series" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$IMS_TOP/series"
+}
+
+# kgit ARGS: git in the scratch kernel tree.
+kgit()
+{
+	git -C "$KTREE" "$@"
+}
+
+have_base()
+{
+	[ -d "$KTREE/.git" ] && kgit rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null
+}
+
+# The CC= value for kernel builds, with ccache when present.
+KCC=gcc
+if command -v ccache >/dev/null 2>&1; then
+	KCC="ccache gcc"
+	export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+	export CCACHE_BASEDIR=$IMS_TOP
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+fi
+
+# kmake OUTDIR ARGS: make in the kernel tree with an out-of-tree build dir.
+kmake()
+{
+	local out=$1
+	shift
+	make -C "$KTREE" O="$out" -j"$JOBS" CC="$KCC" "$@"
+}
+
+SPARSE=$TOOLS/sparse/sparse
