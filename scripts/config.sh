@@ -39,7 +39,7 @@ check_config()
 			grep -qxF "$line" "$config" && continue
 		fi
 		printf '%s: error: %s asked for, .config has "%s"\n' "${0##*/}" "$line" \
-			"$(grep -E "^(# )?$sym[= ]" "$config" || echo "nothing")" >&2
+			"$(grep -E "^(# )?${sym}[= ]" "$config" || echo "nothing")" >&2
 		bad=1
 	done < <(cat "$@" | sed -n 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)$/\1/p' | awk -F= '{last[$1] = $0} END {for (s in last) print last[s]}' | sort)
 	[ "$bad" -eq 0 ] || die "config '$variant' lacks options its fragments ask for (unmet dependencies?)"

@@ -26,14 +26,13 @@ trap 'rm -rf "$tmp"' EXIT
 git -C "$KTREE" -c core.abbrev=12 -c diff.renames=true -c diff.algorithm=myers \
 	-c diff.noprefix=false -c diff.mnemonicPrefix=false -c diff.relative=false \
 	-c format.signature= -c format.coverLetter=false -c format.numbered=auto \
-	-c format.headers= -c format.to= -c format.cc= -c format.thread=false \
-	format-patch -q --zero-commit --no-signature --no-cover-letter \
+	format-patch -q --zero-commit --no-signature --no-cover-letter --no-to --no-cc --no-thread \
 	--no-base --stat=80 -o "$tmp/patches" "$BASE_TAG..$BRANCH"
 mkdir -p "$tmp/patches"
 
 {
 	echo "# Patches applied in this order onto $BASE_TAG (scripts/export.sh writes this file)."
-	(cd "$tmp/patches" && ls -1 -- *.patch 2>/dev/null || true)
+	find "$tmp/patches" -maxdepth 1 -name '*.patch' -printf '%f\n' | LC_ALL=C sort
 } >"$tmp/series"
 
 mkdir -p "$dest/patches"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # SPDX-License-Identifier: GPL-2.0
 # Common settings and helpers for the workbench scripts; sourced, never run.
 
@@ -13,7 +14,7 @@ TOOLS=$BUILD/tools
 SHARED_BASE=${IMS_SHARED_BASE:-$IMS_TOP/../shared/base}
 TARBALL=$SHARED_BASE/linux-7.3-rc7.tar.xz
 DEBIAN_SRC_PKG=linux-source-7.3
-DEBIAN_SRC_VER=7.3~rc7-1~exp1
+DEBIAN_SRC_VER=${IMS_DEBIAN_SRC_VER:-7.3~rc7-1~exp1}
 JOBS=${JOBS:-$(nproc)}
 
 # Fixed identity and dates for commits the workbench makes itself, so the

@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the virtme-ng guest: collects the KUnit results of the built-in
+# suites, runs the installed kselftests, and saves dmesg, all as files in
+# RESULTS (a directory the host shares read-write).
+#
+#   run-tests.sh RESULTS KSELFTEST_DIR|- [TARGET...]
+set -uo pipefail
+
+results=$1 ksft=$2
+shift 2
+mkdir -p "$results"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+
+uname -r >"$results/uname"
+cat /proc/cmdline >"$results/cmdline"
+lspci -nn >"$results/lspci" 2>&1 || true
+
+# KUnit: every suite that ran at boot leaves its KTAP in debugfs.
+for r in /sys/kernel/debug/kunit/*/results; do
+	[ -f "$r" ] || continue
+	suite=$(basename "$(dirname "$r")")
+	cat "$r" >"$results/kunit-$suite.tap"
+done
+
+# kselftests, installed on the host by scripts/test.sh.
+if [ "$ksft" != - ] && [ "$#" -gt 0 ]; then
+	for t in "$@"; do
+		(cd "$ksft" && ./run_kselftest.sh -c "$t" 2>&1) >"$results/kselftest-$t.tap"
+	done
+fi
+
+# A kmemleak scan at the end, so leaks of the tests are reported.
+if [ -f /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >"$results/kmemleak"
+fi
+dmesg >"$results/dmesg"
+echo "finished" >"$results/finished"

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Steps run through step(), which shellcheck cannot follow:
+# shellcheck disable=SC2317
+# SPDX-License-Identifier: GPL-2.0
+# The test run: set up the machine, test the workbench itself, make the tree
+# (base + series), check every patch, build, boot the guests and run the
+# KUnit suites and kselftest targets there, then give the verdict. Ends with
+# the line 'N passed, N failed'.
+#
+# Guests (each with QEMU's edu device): intremap (VT-d interrupt remapping,
+# IMS offered), none (no IOMMU) and caching (VT-d in caching mode, as a
+# guest's vIOMMU); the last two are the negative runs.
+#
+# Knobs: IMS_RUNS="intremap none caching" picks guests; IMS_DEBUG=1 adds the
+# debug kernel (KASAN, lockdep, kmemleak) for the intremap guest;
+# IMS_SKIP_CHECKS=1 skips the per-patch checks.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TEST=$BUILD/test
+RESULTS=$TEST/results
+KSFT=$TEST/kselftest
+S=$IMS_TOP/scripts
+runs=${IMS_RUNS:-intremap none caching}
+
+# step NAME COMMAND...: run one step, timed, its output in a log.
+step()
+{
+	local name=$1 start rc=0
+	shift
+	start=$(date +%s)
+	info "== $name"
+	"$@" 2>&1 | tee "$LOGS/test-$name.log" || rc=${PIPESTATUS[0]}
+	info "== $name: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED ($rc)") in $(($(date +%s) - start)) s"
+	return "$rc"
+}
+
+# tap_line DIR STEM STATUS NAME: add one result to DIR/STEM.tap.
+tap_line()
+{
+	local dir=$1 stem=$2 ok=$3 name=$4 f n
+	f=$dir/$stem.tap
+	mkdir -p "$dir"
+	n=$(grep -c '^\(not \)\?ok ' "$f" 2>/dev/null || true)
+	[ "$ok" = ok ] && echo "ok $((n + 1)) $name" >>"$f" || echo "not ok $((n + 1)) $name" >>"$f"
+}
+
+kselftest_targets()
+{
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$IMS_TOP/selftests/kselftest-targets" 2>/dev/null || true
+}
+
+install_kselftests()
+{
+	local targets
+	targets=$(kselftest_targets | tr '\n' ' ')
+	rm -rf "$KSFT"
+	[ -n "$targets" ] || return 0
+	make -C "$KTREE/tools/testing/selftests" -j"$JOBS" O="$TEST/kselftest-build" \
+		KHDR_INCLUDES="-isystem $OUT/vm/usr/include" \
+		TARGETS="$targets" INSTALL_PATH="$KSFT" install >"$LOGS/kselftest-build.log" 2>&1 ||
+		die "building kselftests ($targets) failed: see $LOGS/kselftest-build.log"
+}
+
+# boot RUN IOMMU [VARIANT]: one guest; results land in $RESULTS/RUN.
+boot()
+{
+	local run=$1 iommu=$2 variant=${3:-vm} dir=$RESULTS/$1 append="" targets
+	mkdir -p "$dir"
+	touch "$dir/booted"
+	# The KUnit suites are built in and run at every boot; count them once.
+	[ "$run" = intremap ] || [ "$variant" = debug ] || append="kunit.enable=0"
+	mapfile -t targets < <(kselftest_targets)
+	"$S/vm.sh" --variant "$variant" --iommu "$iommu" --rwdir "$dir" \
+		${append:+--append " $append"} --log "$dir/console.log" -- \
+		"$S/guest/run-tests.sh" "$dir" "$([ -d "$KSFT" ] && echo "$KSFT" || echo -)" "${targets[@]}" ||
+		info "guest $run exited with $?"
+	[ -f "$dir/finished" ] || tail -n 30 "$dir/console.log" >&2
+}
+
+# finish: give the verdict and end the run.
+finish()
+{
+	info "test run took $(($(date +%s) - start)) s; results in $RESULTS"
+	"$S/verdict.py" "$RESULTS" "$IMS_TOP/selftests/expected"
+	exit $?
+}
+
+# must NAME COMMAND...: a step the rest depends on; if it fails, record it
+# and go straight to the verdict.
+must()
+{
+	local name=$1
+	if ! step "$@"; then
+		tap_line "$RESULTS/workbench" steps fail "$name (see $LOGS/test-$name.log)"
+		finish
+	fi
+}
+
+main()
+{
+	local run
+	start=$(date +%s)
+	mkdir -p "$LOGS"
+	rm -rf "$RESULTS"
+	mkdir -p "$RESULTS"
+
+	must setup "$S/setup.sh"
+	step workbench "$IMS_TOP/selftests/workbench/run.sh" "$RESULTS/workbench" || true
+	must apply "$S/apply.sh"
+	if [ "${IMS_SKIP_CHECKS:-0}" != 1 ]; then
+		if step checks "$S/check.sh"; then
+			tap_line "$RESULTS/checks" checks ok "per-patch checks ($(series_patches | wc -l) patches)"
+		else
+			tap_line "$RESULTS/checks" checks fail "per-patch checks: $(grep -c '^FAIL' "$LOGS/test-checks.log" || true) failures, see $LOGS/test-checks.log"
+		fi
+	fi
+	must build "$S/build.sh" vm
+	must kselftests install_kselftests
+	for run in $runs; do
+		step "boot-$run" boot "$run" "$run" || true
+	done
+	if [ "${IMS_DEBUG:-0}" = 1 ]; then
+		must build-debug "$S/build.sh" debug
+		step boot-debug boot debug intremap debug || true
+	fi
+	finish
+}
+
+main "$@"
