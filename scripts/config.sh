@@ -45,8 +45,13 @@ check_config()
 	[ "$bad" -eq 0 ] || die "config '$variant' lacks options its fragments ask for (unmet dependencies?)"
 }
 
-kmake "$out" -s tinyconfig >/dev/null
-"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${files[@]}" >/dev/null
-kmake "$out" -s olddefconfig >/dev/null
-check_config "$out/.config" "${files[@]}"
+# Generate in a directory of its own and replace .config only when it
+# changed, so an unchanged config costs the build nothing.
+gen=$OUT/.kconfig-$variant
+mkdir -p "$gen"
+kmake "$gen" -s tinyconfig >/dev/null
+"$KTREE/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" "${files[@]}" >/dev/null
+kmake "$gen" -s olddefconfig >/dev/null
+check_config "$gen/.config" "${files[@]}"
+cmp -s "$gen/.config" "$out/.config" || cp "$gen/.config" "$out/.config"
 info "config '$variant' ready: $out/.config ($(grep -c '=y' "$out/.config") =y, $(grep -c '=m' "$out/.config") =m)"

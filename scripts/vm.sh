@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	--cpus) cpus=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--log) log=$2; shift 2 ;;
-	--rwdir) rwdirs+=(--rwdir "$2"); shift 2 ;;
+	--rwdir) rwdirs+=(--rwdir "$2=$2"); shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1': see the header of $0" ;;
 	esac

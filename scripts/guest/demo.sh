@@ -20,9 +20,9 @@ if [ -z "$edu" ]; then
 	echo "no edu device"
 else
 	lspci -nn -s "$edu"
-	echo "msi_irqs of $edu: $(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | wc -l) entries"
+	echo "msi_irqs of $edu: $(find "/sys/bus/pci/devices/$edu/msi_irqs" -mindepth 1 2>/dev/null | wc -l) entries"
 fi
 section "MSI interrupt domains"
-ls /sys/kernel/debug/irq/domains/ 2>/dev/null | grep -iE 'msi|ir|ims' || true
+find /sys/kernel/debug/irq/domains/ -mindepth 1 -printf '%f\n' 2>/dev/null | grep -iE 'msi|ir|ims' || true
 section "interrupts"
 grep -E 'CPU|IR-|IMS|edu' /proc/interrupts | head -n 20
