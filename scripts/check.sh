@@ -7,9 +7,10 @@
 #   2. every object the patch touches builds with W=1, and sparse (C=2) on
 #      them: no warning the parent commit does not already have;
 #   3. kernel-doc -none on touched sources: no new warning;
-#   4. coccicheck (MODE=report, every semantic patch) on touched .c files:
-#      no new report;
-# and at the tip vmlinux and modules build with W=1.
+#   4. coccicheck (MODE=report, every semantic patch of the tip) on the .c
+#      files each patch touches: no report the parent's version lacks;
+# The whole vmlinux and modules of the tip are built with W=1 by
+# scripts/build.sh, which scripts/test.sh runs after this.
 #
 #   scripts/check.sh [PATCH-NAME...]   check those patches only (no tip build)
 set -euo pipefail
@@ -49,12 +50,14 @@ cmake()
 	make -C "$CTREE" O="$COUT" -j"$JOBS" CC="$KCC" "$@"
 }
 
-# normalize: drop line/column numbers, build noise and absolute paths so
-# that warnings of a parent and a child commit compare.
+# normalize: keep compiler, sparse and kernel-doc diagnostics
+# ("file:line[:col]: warning|error: ..."), without line and column numbers
+# and absolute paths, so that those of a parent and a child commit compare.
 normalize()
 {
-	sed -E -e "s#$CTREE/##g" -e 's/:[0-9]+(:[0-9]+)?:/:/g' -e 's/^[[:space:]]+[0-9]+ \|.*//' |
-		grep -E 'warning|error|WARNING|ERROR' | grep -v '^make' | sort -u || true
+	sed -E -e "s#$CTREE/##g" -e "s#\.\./\.\./linux/##g" |
+		grep -E '^[^ ]+:[0-9]+(:[0-9]+)?: (warning|error|fatal error)' |
+		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
 }
 
 # objects_of COMMIT: the .o targets of the .c files a commit touches that
@@ -98,7 +101,7 @@ new_lines()
 check_checkpatch()
 {
 	local name=$1 commit=$2 ignore out
-	ignore=$(awk -v p="$name" '$1 == p { printf "%s%s", sep, $2; sep = "," }' "$EXCEPTIONS" 2>/dev/null || true)
+	ignore=$(awk -v p="${name#[0-9][0-9][0-9][0-9]-}" '$1 == p { printf "%s%s", sep, $2; sep = "," }' "$EXCEPTIONS" 2>/dev/null || true)
 	if ! out=$(cgit format-patch -1 --stdout "$commit" |
 		   (cd "$CTREE" && ./scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
 			${ignore:+--ignore "$ignore"} -) 2>&1) || [ -n "$out" ]; then
@@ -148,43 +151,64 @@ check_kerneldoc()
 	[ -z "$new" ] || fail "$name: new kernel-doc warnings: $(head -n 1 <<<"$new")"
 }
 
-# cocci_reports COMMIT OBJS...: coccicheck report for the sources of OBJS.
-cocci_reports()
+# sources_of COMMIT: the .c files a commit adds or changes (any arch).
+sources_of()
 {
-	local commit=$1
-	shift
-	cgit checkout -q --detach "$commit"
-	cmake -s olddefconfig >/dev/null 2>&1
-	cmake -j1 C=2 CHECK="scripts/coccicheck" MODE=report "$@" 2>&1 |
-		grep -E '^[^ ]+\.[ch]:[0-9]+' | normalize
+	cgit diff-tree --no-commit-id --name-only --diff-filter=AMR -r "$1" -- '*.c' |
+		grep -vE '^(tools|scripts|samples|Documentation)/' || true
+}
+
+# cocci_batch COMMIT...: run coccicheck (every semantic patch, report mode)
+# once over all versions of the .c files the commits touch, before and
+# after each commit. One batch costs about what one directory costs: most
+# of coccicheck's time is spatch starting up once per semantic patch.
+cocci_batch()
+{
+	local c f blob dir=$CLOG/cocci
+	rm -rf "$dir"
+	mkdir -p "$dir/blobs"
+	for c in "$@"; do
+		while read -r f; do
+			for blob in "$(cgit rev-parse "$c:$f")" "$(cgit rev-parse -q --verify "$c~1:$f" 2>/dev/null)"; do
+				if [ -z "$blob" ] || [ -e "$dir/blobs/$blob/$f" ]; then
+					continue
+				fi
+				mkdir -p "$(dirname "$dir/blobs/$blob/$f")"
+				cgit cat-file blob "$blob" >"$dir/blobs/$blob/$f"
+			done
+		done < <(sources_of "$c")
+	done
+	[ -n "$(ls "$dir/blobs")" ] || return 0
+	cmake coccicheck MODE=report M="$dir/blobs" J="$JOBS" >"$dir/report.log" 2>&1 ||
+		fail "coccicheck did not run (see $dir/report.log)"
+}
+
+# cocci_of BLOB PATH: coccicheck's reports for one version of a file.
+cocci_of()
+{
+	[ -n "$1" ] || return 0
+	grep -F "./$1/$2:" "$CLOG/cocci/report.log" |
+		sed -E -e "s#^\./$1/##" -e 's/:[0-9]+:[0-9]+(-[0-9]+)?: /: /' | sort -u || true
 }
 
 check_cocci()
 {
-	local name=$1 commit=$2 objs new
+	local name=$1 commit=$2 f new
 	[ "${IMS_SKIP_COCCI:-0}" = 1 ] && return 0
-	mapfile -t objs < <(objects_of "$commit")
-	[ "${#objs[@]}" -gt 0 ] || return 0
-	new=$(new_lines "$(cocci_reports "$commit~1" "${objs[@]}")" "$(cocci_reports "$commit" "${objs[@]}")")
-	[ -z "$new" ] || fail "$name: new coccicheck reports: $(head -n 1 <<<"$new")"
-}
-
-check_tip()
-{
-	local tip=$1 log=$CLOG/tip-build.log
-	cgit checkout -q --detach "$tip"
-	cp "$OUT/vm/.config" "$COUT/.config" 2>/dev/null || "$IMS_TOP/scripts/config.sh" vm
-	[ -f "$COUT/.config" ] || cp "$OUT/vm/.config" "$COUT/.config"
-	cmake -s olddefconfig >/dev/null 2>&1
-	if ! cmake W=1 vmlinux modules >"$log" 2>&1; then
-		fail "tip: vmlinux + modules do not build with W=1 (see $log)"
-	fi
+	while read -r f; do
+		new=$(new_lines "$(cocci_of "$(cgit rev-parse -q --verify "$commit~1:$f" 2>/dev/null)" "$f")" \
+				"$(cocci_of "$(cgit rev-parse "$commit:$f")" "$f")")
+		[ -z "$new" ] || fail "$name: new coccicheck report: $(head -n 1 <<<"$new")"
+	done < <(sources_of "$commit")
 }
 
 main()
 {
 	local commits=() names=() i only=("$@") tip
 	[ -x "$SPARSE" ] || die "no sparse at $SPARSE: run scripts/setup.sh"
+	mkdir -p "$BUILD"
+	exec 9>"$BUILD/check.lock"
+	flock -n 9 || die "another scripts/check.sh is running (lock: $BUILD/check.lock)"
 	have_base || die "no kernel tree at $KTREE: run scripts/apply.sh first"
 	[ -f "$OUT/vm/.config" ] || "$IMS_TOP/scripts/config.sh" vm
 	setup_worktree
@@ -193,6 +217,11 @@ main()
 	[ "${#commits[@]}" -eq "${#names[@]}" ] ||
 		die "build/linux has ${#commits[@]} commits but series lists ${#names[@]}: run scripts/apply.sh"
 	[ -f "$COUT/.config" ] || cp "$OUT/vm/.config" "$COUT/.config"
+	if [ "${IMS_SKIP_COCCI:-0}" != 1 ] && [ "${#commits[@]}" -gt 0 ]; then
+		info "coccicheck over every version of the touched files"
+		cgit checkout -q --detach "$(kgit rev-parse "$BRANCH")"
+		cocci_batch "${commits[@]}"
+	fi
 	for i in "${!commits[@]}"; do
 		if [ "${#only[@]}" -gt 0 ] && ! printf '%s\n' "${only[@]}" | grep -qxF "${names[$i]}"; then
 			continue
@@ -204,10 +233,6 @@ main()
 		check_cocci "${names[$i]}" "${commits[$i]}"
 	done
 	tip=$(kgit rev-parse "$BRANCH")
-	if [ "${#only[@]}" -eq 0 ] && [ "${#commits[@]}" -gt 0 ]; then
-		info "building the tip with W=1"
-		check_tip "$tip"
-	fi
 	cgit checkout -q --detach "$tip"
 	[ "$failures" -eq 0 ] || die "$failures check(s) failed"
 	info "all checks passed (${#commits[@]} patches)"

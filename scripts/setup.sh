@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod dwarves ccache
 	  qemu-system-x86 busybox-static coccinelle ocaml-nox b4 pciutils rsync
 	  python3-argcomplete python3-pkg-resources python3-requests file git udev
-	  xz-utils dpkg-dev shellcheck)
+	  xz-utils dpkg-dev shellcheck python3-ply python3-git)
 SOURCES=/etc/apt/sources.list.d/ims-workbench.sources
 PIN=/etc/apt/preferences.d/ims-workbench
 

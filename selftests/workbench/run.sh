@@ -240,7 +240,7 @@ test_shellcheck()
 		return
 	fi
 	local out
-	out=$(cd "$top" && shellcheck -x scripts/*.sh scripts/guest/*.sh selftests/workbench/*.sh .ci/run 2>&1)
+	out=$(cd "$top" && shellcheck -x scripts/*.sh scripts/guest/*.sh selftests/workbench/*.sh selftests/cocci/*.sh .ci/run 2>&1)
 	[ $? -eq 0 ] && ok "shellcheck of the workbench scripts" || not_ok "shellcheck of the workbench scripts" "$(head -n 5 <<<"$out")"
 }
 
