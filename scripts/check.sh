@@ -204,7 +204,7 @@ check_cocci()
 
 main()
 {
-	local commits=() names=() i only=("$@") tip
+	local commits=() names=() selected=() i only=("$@") tip
 	[ -x "$SPARSE" ] || die "no sparse at $SPARSE: run scripts/setup.sh"
 	mkdir -p "$BUILD"
 	exec 9>"$BUILD/check.lock"
@@ -217,15 +217,21 @@ main()
 	[ "${#commits[@]}" -eq "${#names[@]}" ] ||
 		die "build/linux has ${#commits[@]} commits but series lists ${#names[@]}: run scripts/apply.sh"
 	[ -f "$COUT/.config" ] || cp "$OUT/vm/.config" "$COUT/.config"
-	if [ "${IMS_SKIP_COCCI:-0}" != 1 ] && [ "${#commits[@]}" -gt 0 ]; then
+	for i in "${!commits[@]}"; do
+		if [ "${#only[@]}" -eq 0 ] || printf '%s\n' "${only[@]}" | grep -qxF "${names[$i]}"; then
+			selected+=("$i")
+		fi
+	done
+	if [ "${IMS_SKIP_COCCI:-0}" != 1 ] && [ "${#selected[@]}" -gt 0 ]; then
 		info "coccicheck over every version of the touched files"
 		cgit checkout -q --detach "$(kgit rev-parse "$BRANCH")"
-		cocci_batch "${commits[@]}"
+		local batch=()
+		for i in "${selected[@]}"; do
+			batch+=("${commits[$i]}")
+		done
+		cocci_batch "${batch[@]}"
 	fi
-	for i in "${!commits[@]}"; do
-		if [ "${#only[@]}" -gt 0 ] && ! printf '%s\n' "${only[@]}" | grep -qxF "${names[$i]}"; then
-			continue
-		fi
+	for i in "${selected[@]}"; do
 		info "checking ${names[$i]}"
 		check_checkpatch "${names[$i]}" "${commits[$i]}"
 		check_compile "${names[$i]}" "${commits[$i]}"

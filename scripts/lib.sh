@@ -17,6 +17,10 @@ DEBIAN_SRC_PKG=linux-source-7.3
 DEBIAN_SRC_VER=${IMS_DEBIAN_SRC_VER:-7.3~rc7-1~exp1}
 JOBS=${JOBS:-$(nproc)}
 
+# Debian's own tools first: a python3 from pyenv or the like on PATH cannot
+# see Debian's python3-* modules (checkpatch's spdxcheck needs python3-ply).
+export PATH=/usr/bin:/bin:$PATH
+
 # Fixed identity and dates for commits the workbench makes itself, so the
 # base commit is the same on every machine.
 BASE_IDENT=(-c user.name=workbench -c user.email=workbench@invalid)

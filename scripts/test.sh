@@ -116,7 +116,7 @@ main()
 			tap_line "$RESULTS/checks" checks fail "per-patch checks: $(grep -c '^FAIL' "$LOGS/test-checks.log" || true) failures, see $LOGS/test-checks.log"
 		fi
 	fi
-	step cocci "$IMS_TOP/selftests/cocci/run.sh" "$KTREE" "$BUILD/check/out" "$RESULTS/checks" || true
+	step cocci "$IMS_TOP/selftests/cocci/run.sh" "$KTREE" "$RESULTS/checks" || true
 	must build "$S/build.sh" vm
 	must kselftests install_kselftests
 	for run in $runs; do

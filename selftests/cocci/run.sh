@@ -4,10 +4,10 @@
 # patched tree: it reports each planted open-coded walk in this directory,
 # and it reports nothing on the kernel tree itself. Writes OUTDIR/cocci.tap.
 #
-#   selftests/cocci/run.sh KERNEL_TREE BUILD_DIR OUTDIR
+#   selftests/cocci/run.sh KERNEL_TREE OUTDIR
 set -uo pipefail
 
-ktree=$1 kout=$2 outdir=$3
+ktree=$1 outdir=$2
 here=$(cd "$(dirname "$0")" && pwd)
 cocci=$ktree/scripts/coccinelle/api/msi_desc_walk.cocci
 mkdir -p "$outdir"
@@ -35,8 +35,14 @@ else
 			result fail "$(basename "$f"): $got reports for $want planted walks"
 		fi
 	done
-	out=$(make -C "$ktree" O="$kout" coccicheck MODE=report COCCI="$cocci" J="$(nproc)" 2>&1 |
-	      grep -E '^[^ ]+\.[ch]:[0-9]+' || true)
+	# Every rule of the semantic patch needs one of these tokens, so a file
+	# without them cannot match: checking the files git grep finds is a
+	# check of the whole tree (a whole-tree coccicheck takes an hour here).
+	out=""
+	while read -r f; do
+		out+=$(spatch -D report --very-quiet --no-show-diff --no-includes --include-headers \
+			--cocci-file "$cocci" "$ktree/$f" 2>/dev/null | grep -E '^[^ ]+\.[ch]:[0-9]+' || true)
+	done < <(git -C "$ktree" grep -l -E 'msi_(domain_)?(first|next)_desc|__domains|__iter_(idx|last)|msi_dev_domain' -- '*.c' '*.h')
 	if [ -z "$out" ]; then
 		result ok "no open-coded MSI descriptor walk in the tree"
 	else
