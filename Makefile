@@ -6,11 +6,11 @@
 
 S := scripts
 
-.PHONY: demo test setup base apply export config build build-debug check clean help
+.PHONY: demo test setup base apply export config build build-debug check mail clean help
 
 help:
 	@sed -n 's/^#   make /make /p' Makefile
-	@echo "steps: setup base apply export build build-debug check clean"
+	@echo "steps: setup base apply export build build-debug check mail clean"
 
 demo:
 	@$(S)/demo.sh
@@ -38,6 +38,10 @@ build-debug:
 
 check:
 	@$(S)/check.sh
+
+# The series as mails in build/mail/out (b4, offline; nothing is sent).
+mail:
+	@$(S)/mail.sh
 
 # Build outputs only; build/linux (the scratch tree) is kept.
 clean:

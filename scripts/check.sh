@@ -102,6 +102,11 @@ check_checkpatch()
 {
 	local name=$1 commit=$2 ignore out
 	ignore=$(awk -v p="${name#[0-9][0-9][0-9][0-9]-}" '$1 == p { printf "%s%s", sep, $2; sep = "," }' "$EXCEPTIONS" 2>/dev/null || true)
+	# A base made from a tarball has no history, so checkpatch cannot look
+	# up the commits that Fixes: tags name; a mainline LINUX_SRC base can.
+	if [ "$(cgit rev-list --count "$BASE_TAG")" -eq 1 ]; then
+		ignore=${ignore:+$ignore,}UNKNOWN_COMMIT_ID
+	fi
 	if ! out=$(cgit format-patch -1 --stdout "$commit" |
 		   (cd "$CTREE" && ./scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
 			${ignore:+--ignore "$ignore"} -) 2>&1) || [ -n "$out" ]; then
