@@ -9,17 +9,19 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# unexported_work: true when the branch differs from what patches/ holds.
+# unexported_work: true when a commit on the branch is not in patches/ as
+# exported. A fresh base (no commits) or a tree left part-way through the
+# series by a failed apply holds nothing that would be lost.
 unexported_work()
 {
-	local tmp rc=1
+	local tmp rc=1 f
 	kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null || return 1
 	tmp=$(mktemp -d)
 	"$IMS_TOP/scripts/export.sh" --to "$tmp" >/dev/null 2>&1
-	if ! diff -r -q -x .gitkeep "$tmp/patches" "$IMS_TOP/patches" >/dev/null 2>&1 ||
-	   ! diff -q <(series_patches) <(sed -e '/^#/d' -e '/^$/d' "$tmp/series") >/dev/null; then
-		rc=0
-	fi
+	for f in "$tmp"/patches/*.patch; do
+		[ -e "$f" ] || continue
+		cmp -s "$f" "$IMS_TOP/patches/${f##*/}" || { rc=0; break; }
+	done
 	rm -rf "$tmp"
 	return "$rc"
 }

@@ -64,13 +64,17 @@ normalize()
 # the vm config compiles (arch/x86 only; other arches are the matrix's job).
 objects_of()
 {
-	local f
+	local f commit=$1
 	cgit diff-tree --no-commit-id --name-only --diff-filter=AMR -r "$1" -- '*.c' |
 	while read -r f; do
 		case $f in
 		arch/x86/*|arch/*) [[ $f == arch/x86/* ]] || continue ;;
 		tools/*|scripts/*|samples/*|Documentation/*) continue ;;
 		esac
+		# Only files kbuild compiles on their own: a .c file that another
+		# one #includes (e.g. a KUnit suite) has no object of its own.
+		cgit grep -qwE "$(basename "${f%.c}")\.o" "$commit" -- "$(dirname "$f")/Makefile" "$(dirname "$f")/Kbuild" ||
+			continue
 		echo "${f%.c}.o"
 	done
 }

@@ -167,6 +167,13 @@ test_apply_export()
 	expect "export: re-exporting an applied series gives identical files" \
 		diff -r "$work/patches.1" "$p/patches"
 
+	# A clean clone: no build/ at all, the series applies onto a fresh base.
+	rm -rf "$p/build"
+	out=$(run_in "$p" "$p/scripts/apply.sh" 2>&1)
+	[ $? -eq 0 ] && [ "$(git -C "$k" log -1 --format=%s)" = "test: Second change" ] &&
+		ok "apply: a clean clone applies the series onto a fresh base" ||
+		not_ok "apply: a clean clone applies the series onto a fresh base" "$out"
+
 	# Unexported work is not thrown away.
 	commit_change "$k" kernel/file.c 's/two/TWO/' "test: Unexported change"
 	out=$(run_in "$p" "$p/scripts/apply.sh" 2>&1)
