@@ -13,6 +13,11 @@
 # scripts/build.sh, which scripts/test.sh runs after this.
 #
 #   scripts/check.sh [PATCH-NAME...]   check those patches only (no tip build)
+#
+# A patch that passed is remembered (build/check/passed/) under a key made
+# of its tree, its parent's tree, its checkpatch exceptions, the .config,
+# sparse and these scripts: with all of them unchanged the result cannot
+# change, so it is not checked again. IMS_CHECK_CACHE=0 checks everything.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +37,18 @@ fail()
 cgit()
 {
 	git -C "$CTREE" "$@"
+}
+
+# check_key NAME COMMIT: what the result of checking the patch depends on.
+check_key()
+{
+	{
+		kgit rev-parse "$2^{tree}" "$2~1^{tree}"
+		awk -v p="${1#[0-9][0-9][0-9][0-9]-}" '$1 == p' "$EXCEPTIONS" 2>/dev/null || true
+		cat "$COUT/.config.vm" "$0" "$IMS_TOP/scripts/lib.sh"
+		"$SPARSE" --version 2>&1 || true
+		kgit rev-list --count "$BASE_TAG"
+	} | sha256sum | cut -d' ' -f1
 }
 
 setup_worktree()
@@ -219,18 +236,31 @@ main()
 	exec 9>"$BUILD/check.lock"
 	flock -n 9 || die "another scripts/check.sh is running (lock: $BUILD/check.lock)"
 	have_base || die "no kernel tree at $KTREE: run scripts/apply.sh first"
-	[ -f "$OUT/vm/.config" ] || "$IMS_TOP/scripts/config.sh" vm
+	"$IMS_TOP/scripts/config.sh" vm >/dev/null
 	setup_worktree
 	mapfile -t commits < <(kgit rev-list --reverse "$BASE_TAG..$BRANCH")
 	mapfile -t names < <(series_patches)
 	[ "${#commits[@]}" -eq "${#names[@]}" ] ||
 		die "build/linux has ${#commits[@]} commits but series lists ${#names[@]}: run scripts/apply.sh"
-	[ -f "$COUT/.config" ] || cp "$OUT/vm/.config" "$COUT/.config"
+	# The checks build with the vm config as it is now.
+	if ! cmp -s "$OUT/vm/.config" "$COUT/.config.vm"; then
+		cp "$OUT/vm/.config" "$COUT/.config"
+		cp "$OUT/vm/.config" "$COUT/.config.vm"
+	fi
+	local keys=() cached=0
+	mkdir -p "$BUILD/check/passed"
 	for i in "${!commits[@]}"; do
 		if [ "${#only[@]}" -eq 0 ] || printf '%s\n' "${only[@]}" | grep -qxF "${names[$i]}"; then
+			keys[i]=$(check_key "${names[$i]}" "${commits[$i]}")
+			if [ "${IMS_CHECK_CACHE:-1}" != 0 ] && [ -e "$BUILD/check/passed/${keys[i]}" ]; then
+				cached=$((cached + 1))
+				continue
+			fi
 			selected+=("$i")
 		fi
 	done
+	[ "$cached" -eq 0 ] ||
+		info "$cached patch(es) unchanged since they passed (IMS_CHECK_CACHE=0 checks them again)"
 	if [ "${IMS_SKIP_COCCI:-0}" != 1 ] && [ "${#selected[@]}" -gt 0 ]; then
 		info "coccicheck over every version of the touched files"
 		cgit checkout -q --detach "$(kgit rev-parse "$BRANCH")"
@@ -240,12 +270,15 @@ main()
 		done
 		cocci_batch "${batch[@]}"
 	fi
+	local before
 	for i in "${selected[@]}"; do
 		info "checking ${names[$i]}"
+		before=$failures
 		check_checkpatch "${names[$i]}" "${commits[$i]}"
 		check_compile "${names[$i]}" "${commits[$i]}"
 		check_kerneldoc "${names[$i]}" "${commits[$i]}"
 		check_cocci "${names[$i]}" "${commits[$i]}"
+		[ "$failures" -ne "$before" ] || touch "$BUILD/check/passed/${keys[i]}"
 	done
 	tip=$(kgit rev-parse "$BRANCH")
 	cgit checkout -q --detach "$tip"

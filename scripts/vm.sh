@@ -8,14 +8,16 @@
 #   none      no IOMMU                                (no remapping: no IMS)
 #
 #   scripts/vm.sh [--variant vm|debug] [--iommu MODE] [--cpus N] [--append ARGS]
-#                 [--log FILE] [--rwdir DIR] -- COMMAND
+#                 [--log FILE] [--rwdir DIR] [--qemu-opts OPTS] -- COMMAND
+#
+# --qemu-opts adds QEMU options, e.g. another device for the benchmark.
 #
 # KVM is used only when a probe boot proves it works; IMS_ACCEL=kvm|tcg forces.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-variant=vm iommu=intremap cpus=2 append="" log="" rwdirs=() timeout=${IMS_VM_TIMEOUT:-1500}
+variant=vm iommu=intremap cpus=2 append="" log="" rwdirs=() extra="" timeout=${IMS_VM_TIMEOUT:-1500}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--variant) variant=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--append) append="$append $2"; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--rwdir) rwdirs+=(--rwdir "$2=$2"); shift 2 ;;
+	--qemu-opts) extra="$extra $2"; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1': see the header of $0" ;;
 	esac
@@ -65,6 +68,7 @@ caching) qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intrem
 none) qemu_opts="-machine q35 $qemu_opts" ;;
 *) die "unknown --iommu '$iommu': use intremap, caching or none" ;;
 esac
+qemu_opts="$qemu_opts$extra"
 
 vng_args=(--disable-microvm --cpus "$cpus" --memory 2G --qemu-opts="$qemu_opts" "${rwdirs[@]}")
 [ "$(accel)" = kvm ] || vng_args+=(--disable-kvm)
