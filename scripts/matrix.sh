@@ -26,14 +26,18 @@
 #
 # Config after config: first the tip is built in full; the objects it
 # compiles (vmlinux.a and the modules) are the ones the config has. Then,
-# per patch, the objects of the .c files the patch adds or changes that the
-# config has (and whose Makefile line's CONFIG_ is set at that commit) are
-# built with W=1; warnings are compared with the parent commit's build of
+# per patch, the objects of the .c files the patch adds or changes (those
+# the series changed so far when the patch changes a Kconfig or Makefile)
+# that the config has and whose Makefile line's CONFIG_ is set at that
+# commit are built with W=1; warnings are compared with the parent commit's build of
 # the same objects, without line numbers. One line per patch and config:
 #   NNNN CONFIG ok|FAIL|n/a [details]
 # then a table of all of them, also written to build/matrix/result.txt.
-# Exits non-zero if anything failed: a build error, a W=1 warning a patch
-# adds, or at the tip a W=1 warning in a file the series adds.
+# A patch that fails to build fails, also when its parent fails the same
+# way (its details then say "inherited"); a patch whose objects warn fails
+# only on a W=1 warning its parent's build of them lacks. The tip fails on
+# a build error or a W=1 warning in a file the series adds. Exits non-zero
+# if anything failed.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -261,7 +265,8 @@ objects_for()
 			sed 's/\.c$/.o/'
 		# A Kconfig or Makefile change can turn on an object of the
 		# series that the patch does not touch (a select, a new symbol).
-		if mgit diff-tree --no-commit-id --name-only -r "$commit" -- '*Kconfig*' '*Makefile' '*Kbuild' | grep -q .; then
+		if mgit diff-tree --no-commit-id --name-only -r "$commit" -- '*Kconfig*' '*Makefile' '*Kbuild' \
+				':(exclude)tools/*' ':(exclude)Documentation/*' | grep -q .; then
 			mgit diff --name-only --diff-filter=AMR "$BASE_TAG" "$commit" -- '*.c' | sed 's/\.c$/.o/'
 		fi
 		if mgit diff-tree --no-commit-id --name-only -r "$commit" -- 'include/*' "arch/$srcarch/include/*" | grep -q .; then
@@ -326,25 +331,31 @@ patch_parent()
 	local nnnn=$1 commit=$2 cfg=$3 objs=() o log=$MLOG/$1-$3.parent.log new w details=() n
 	local parent="the parent builds them"
 	refresh_config "$cfg" "$commit~1"
+	# Only what the parent builds: an object a Kconfig change of the patch
+	# turns on is new at the patch, whatever it was before.
 	while read -r o; do
-		if mgit cat-file -e "$commit~1:${o%.o}.c" 2>/dev/null; then
+		if mgit cat-file -e "$commit~1:${o%.o}.c" 2>/dev/null &&
+		   config_set_for "$commit~1" "$o" "$cfg"; then
 			objs+=("$o")
 		fi
 	done <"$MLOG/$nnnn-$cfg.objects"
 	: >"$log"
-	[ "${#objs[@]}" -gt 0 ] || parent="the parent has none of them"
+	[ "${#objs[@]}" -gt 0 ] || parent="the parent builds none of them"
 	if [ "${#objs[@]}" -gt 0 ] && ! build_objects "$cfg" "$log" "${objs[@]}"; then
 		parent="the parent fails too"
 	fi
 	new=$(new_lines "$(normalize <"$log")" "$(normalize <"$MLOG/$nnnn-$cfg.log")")
 	if [ -f "$MLOG/$nnnn-$cfg.failed" ]; then
+		# A commit that does not build fails, also when it inherits
+		# the error; the details say which errors the patch adds.
 		w=$(grep -m 1 -E ': (fatal )?error: ' <<<"$new" || true)
 		if [ -n "$w" ]; then
-			w=$(located "$MLOG/$nnnn-$cfg.log" "$w")
+			record "$nnnn" "$cfg" FAIL "build error: $(located "$MLOG/$nnnn-$cfg.log" "$w")" \
+				"($(grep -cE ': (fatal )?error: ' <<<"$new") new errors, $parent; $MLOG/$nnnn-$cfg.log)"
 		else
-			w="$(first_error "$MLOG/$nnnn-$cfg.log") (not new)"
+			record "$nnnn" "$cfg" FAIL "build error, inherited: $(first_error "$MLOG/$nnnn-$cfg.log")" \
+				"($parent; $MLOG/$nnnn-$cfg.log)"
 		fi
-		record "$nnnn" "$cfg" FAIL "build error: $w ($(grep -cE ': (fatal )?error: ' <<<"$new" || true) new errors, $parent; $MLOG/$nnnn-$cfg.log)"
 		return
 	fi
 	n=$(normalize <"$MLOG/$nnnn-$cfg.log" | wc -l)
