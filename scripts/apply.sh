@@ -9,21 +9,30 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# unexported_work: true when a commit on the branch is not in patches/ as
-# exported. A fresh base (no commits) or a tree left part-way through the
-# series by a failed apply holds nothing that would be lost.
-unexported_work()
+# compare_export: export the branch and compare it with patches/ and series.
+# Prints "same" when the branch holds exactly the series, "lost" when a
+# commit on it is not in patches/ as exported, and "behind" otherwise: a
+# fresh base (no commits) or a tree left part-way through the series by a
+# failed apply holds nothing that would be lost.
+compare_export()
 {
-	local tmp rc=1 f
-	kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null || return 1
+	local tmp f state=behind
+	if ! kgit rev-parse -q --verify "refs/heads/$BRANCH" >/dev/null; then
+		echo behind
+		return
+	fi
 	tmp=$(mktemp -d)
 	"$IMS_TOP/scripts/export.sh" --to "$tmp" >/dev/null 2>&1
 	for f in "$tmp"/patches/*.patch; do
 		[ -e "$f" ] || continue
-		cmp -s "$f" "$IMS_TOP/patches/${f##*/}" || { rc=0; break; }
+		cmp -s "$f" "$IMS_TOP/patches/${f##*/}" || { state=lost; break; }
 	done
+	if [ "$state" = behind ] && cmp -s "$tmp/series" "$IMS_TOP/series" &&
+	   diff -rq "$tmp/patches" "$IMS_TOP/patches" >/dev/null 2>&1; then
+		state=same
+	fi
 	rm -rf "$tmp"
-	return "$rc"
+	echo "$state"
 }
 
 # report_failure PATCH OUTPUT: one line naming the patch, file and hunk.
@@ -42,9 +51,15 @@ main()
 	if [ "${FORCE:-0}" != 1 ]; then
 		[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
 			die "$KTREE has uncommitted changes: commit them and run scripts/export.sh, or FORCE=1 to drop them"
-		if unexported_work; then
-			die "$KTREE has commits on '$BRANCH' that patches/ lacks: run scripts/export.sh, or FORCE=1 to drop them"
-		fi
+		case $(compare_export) in
+		lost)
+			die "$KTREE has commits on '$BRANCH' that patches/ lacks: run scripts/export.sh, or FORCE=1 to drop them" ;;
+		same)
+			# Re-applying would only touch every file of the series
+			kgit checkout -q "$BRANCH"
+			info "$KTREE is at '$BRANCH' with the series already ($(kgit rev-parse --short HEAD))"
+			return ;;
+		esac
 	fi
 	kgit am --abort >/dev/null 2>&1 || true
 	kgit checkout -q -f -B "$BRANCH" "$BASE_TAG"

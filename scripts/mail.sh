@@ -36,7 +36,9 @@ if [ ! -d "$MTREE" ]; then
 	kgit worktree add -q --detach "$MTREE" "$BRANCH"
 fi
 cd "$MTREE"
-git checkout -q --detach "$BRANCH"
+# The worktree is the script's own: an interrupted run may have left changes
+git checkout -q -f --detach "$BRANCH"
+git clean -q -fdx
 git branch -D "$prep" >/dev/null 2>&1 || true
 git checkout -q -b "$prep" "$BRANCH"
 
