@@ -492,7 +492,7 @@ main()
 		[ -f "$FRAGS/$cfg.config" ] || die "no config '$cfg': kernel-config/matrix/$cfg.config does not exist"
 		[ -n "$(frag_field "$cfg" arch)" ] || die "kernel-config/matrix/$cfg.config has no '# matrix-arch:' line"
 		command -v "$(frag_field "$cfg" cross)gcc" >/dev/null ||
-			die "no $(frag_field "$cfg" cross)gcc for config '$cfg': install its cross compiler"
+			die "no $(frag_field "$cfg" cross)gcc for config '$cfg': run scripts/setup.sh --cross"
 	done
 	mkdir -p "$MDIR"
 	exec 9>"$MDIR/lock"

@@ -7,6 +7,11 @@
 # Architecture: all and its dependencies are in bookworm). sparse is built
 # from Debian sid's source package because bookworm's 0.6.4 cannot parse
 # v7.3 headers and kbuild then silently turns C=1 off.
+#
+#   scripts/setup.sh [--cross]
+#
+# --cross adds the cross compilers of the reviewers' build matrix
+# (scripts/matrix.sh): arm64 and powerpc64.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +20,11 @@ PACKAGES=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod dwarves ccache
 	  qemu-system-x86 busybox-static coccinelle ocaml-nox b4 pciutils rsync
 	  python3-argcomplete python3-pkg-resources python3-requests file git udev
 	  xz-utils dpkg-dev shellcheck python3-ply python3-git)
+case ${1:-} in
+--cross) PACKAGES+=(gcc-aarch64-linux-gnu gcc-powerpc64-linux-gnu) ;;
+"") ;;
+*) die "unknown option '$1': scripts/setup.sh [--cross]" ;;
+esac
 SOURCES=/etc/apt/sources.list.d/ims-workbench.sources
 PIN=/etc/apt/preferences.d/ims-workbench
 

@@ -72,9 +72,13 @@ boot()
 	# The KUnit suites are built in and run at every boot; count them once.
 	[ "$run" = intremap ] || [ "$variant" = debug ] || append="kunit.enable=0"
 	mapfile -t targets < <(kselftest_targets)
+	# The guest does not inherit the environment: hand the tests' knobs over
+	local knobs=(env)
+	[ -z "${PCI_IMS_CONCURRENCY_SECONDS:-}" ] ||
+		knobs+=("PCI_IMS_CONCURRENCY_SECONDS=$PCI_IMS_CONCURRENCY_SECONDS")
 	"$S/vm.sh" --variant "$variant" --iommu "$iommu" --rwdir "$dir" \
 		${append:+--append " $append"} --log "$dir/console.log" -- \
-		"$S/guest/run-tests.sh" "$dir" "$([ -d "$KSFT" ] && echo "$KSFT" || echo -)" "${targets[@]}" ||
+		"${knobs[@]}" "$S/guest/run-tests.sh" "$dir" "$([ -d "$KSFT" ] && echo "$KSFT" || echo -)" "${targets[@]}" ||
 		info "guest $run exited with $?"
 	[ -f "$dir/finished" ] || tail -n 30 "$dir/console.log" >&2
 }
