@@ -28,7 +28,7 @@ compare_export()
 		cmp -s "$f" "$IMS_TOP/patches/${f##*/}" || { state=lost; break; }
 	done
 	if [ "$state" = behind ] && cmp -s "$tmp/series" "$IMS_TOP/series" &&
-	   diff -rq "$tmp/patches" "$IMS_TOP/patches" >/dev/null 2>&1; then
+	   diff -rq -x .gitkeep "$tmp/patches" "$IMS_TOP/patches" >/dev/null 2>&1; then
 		state=same
 	fi
 	rm -rf "$tmp"

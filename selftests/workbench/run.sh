@@ -147,7 +147,7 @@ commit_change()
 
 test_apply_export()
 {
-	local p=$work/base k out first
+	local p=$work/base k out first head
 	p=$work/base
 	k=$p/build/linux
 
@@ -173,6 +173,17 @@ test_apply_export()
 	[ $? -eq 0 ] && [ "$(git -C "$k" log -1 --format=%s)" = "test: Second change" ] &&
 		ok "apply: a clean clone applies the series onto a fresh base" ||
 		not_ok "apply: a clean clone applies the series onto a fresh base" "$out"
+
+	# A tree that holds the series already is kept: same commits, and a
+	# file the series changes is not written again.
+	head=$(git -C "$k" rev-parse HEAD)
+	first=$(git -C "$k" diff --name-only v7.3-rc7 HEAD | head -n 1)
+	touch -d @1000000000 "$k/$first" "$p/patches/.gitkeep"
+	out=$(run_in "$p" "$p/scripts/apply.sh" 2>&1)
+	[ $? -eq 0 ] && [ "$(git -C "$k" rev-parse HEAD)" = "$head" ] &&
+		[ "$(stat -c %Y "$k/$first")" = 1000000000 ] &&
+		ok "apply: a tree that holds the series is kept as it is" ||
+		not_ok "apply: a tree that holds the series is kept as it is" "$out"
 
 	# Unexported work is not thrown away.
 	commit_change "$k" kernel/file.c 's/two/TWO/' "test: Unexported change"
