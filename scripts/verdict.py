@@ -8,8 +8,9 @@ RESULTS_DIR holds one directory per guest boot (or other source of TAP);
 each may have *.tap files, a dmesg and a 'finished' marker. EXPECTED_FILE
 lists '<run> <file stem>' lines: each such TAP file must exist and be
 complete. Every leaf result counts once: ok is a pass, 'not ok' a failure,
-'# SKIP' a skip (never a pass). A kernel splat in a guest's dmesg, a boot
-that did not finish, an incomplete or missing TAP file is a failure.
+'# SKIP' a skip (never a pass). A kernel splat in a guest's dmesg, a leak
+in its kmemleak file, a boot that did not finish, an incomplete or missing
+TAP file is a failure.
 Prints one line per failure and ends with 'N passed, N failed'.
 """
 import os
@@ -102,6 +103,13 @@ def main():
             if not os.path.exists(os.path.join(rdir, 'finished')):
                 failed += 1
                 fails.append(f'FAIL {run}: the guest did not finish (crash or timeout): see {rdir}/console.log')
+            kmemleak = os.path.join(rdir, 'kmemleak')
+            if os.path.exists(kmemleak):
+                with open(kmemleak, errors='replace') as f:
+                    leaks = sum(1 for line in f if line.startswith('unreferenced object'))
+                if leaks:
+                    failed += 1
+                    fails.append(f'FAIL {run}: kmemleak reports {leaks} unreferenced objects: see {kmemleak}')
             dmesg = os.path.join(rdir, 'dmesg')
             if os.path.exists(dmesg):
                 with open(dmesg, errors='replace') as f:

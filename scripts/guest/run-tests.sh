@@ -23,8 +23,12 @@ for r in /sys/kernel/debug/kunit/*/results; do
 	cat "$r" >"$results/kunit-$suite.tap"
 done
 
-# kselftests, installed on the host by scripts/test.sh.
+# kselftests, installed on the host by scripts/test.sh. The runner writes
+# the output of each test, i.e. its subtest results, to /dev/stdout, which
+# virtme-ng points at its console port: point it back at the caller's
+# standard output, so that the subtests end up in the TAP file.
 if [ "$ksft" != - ] && [ "$#" -gt 0 ]; then
+	ln -sfn /proc/self/fd/1 /dev/stdout
 	for t in "$@"; do
 		(cd "$ksft" && ./run_kselftest.sh -c "$t" 2>&1) >"$results/kselftest-$t.tap"
 	done

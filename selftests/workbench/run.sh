@@ -248,6 +248,21 @@ test_verdict()
 	grep -q 'FAIL guest/kselftest-t/b' <<<"$out" && grep -q 'incomplete: 2 of 3' <<<"$out" &&
 		ok "verdict: failed and missing results in a TAP file count as failures" ||
 		not_ok "verdict: failed and missing results in a TAP file count as failures" "$out"
+
+	# What the kselftest runner writes: the subtests, prefixed with '# ',
+	# count each; a skipped subtest is a skip although the test says ok.
+	printf 'TAP version 13\n1..1\n# selftests: t: t.sh\n# TAP version 13\n# 1..3\n# ok 1 x\n# ok 2 y\n# ok 3 z # SKIP no edu\nok 1 selftests: t: t.sh\n' >"$r/guest/kselftest-t.tap"
+	out=$("$top/scripts/verdict.py" "$r" 2>&1)
+	[ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = "3 passed, 0 failed" ] && grep -q '^skipped: 2' <<<"$out" &&
+		ok "verdict: kselftest subtests count one by one" ||
+		not_ok "verdict: kselftest subtests count one by one" "$out"
+
+	printf 'unreferenced object 0xffff888003a1b000 (size 64):\n  comm "sh", pid 1\n' >"$r/guest/kmemleak"
+	out=$("$top/scripts/verdict.py" "$r" 2>&1)
+	[ $? -ne 0 ] && grep -q 'kmemleak reports 1 unreferenced objects' <<<"$out" &&
+		ok "verdict: a leak kmemleak found fails the run" ||
+		not_ok "verdict: a leak kmemleak found fails the run" "$out"
+	: >"$r/guest/kmemleak"
 }
 
 test_shellcheck()
