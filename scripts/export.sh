@@ -42,3 +42,16 @@ if compgen -G "$tmp/patches/*.patch" >/dev/null; then
 fi
 cp "$tmp/series" "$dest/series"
 info "exported $(grep -vc '^#' "$dest/series" || true) patches to $dest/patches"
+
+# The cover letter ends with the diffstat of the series: everything after
+# the marker line is rewritten (scripts/mail.sh leaves it out, b4 adds its
+# own).
+cover=$dest/cover-letter.txt
+if [ -f "$cover" ] && grep -qxF "$COVER_DIFFSTAT_MARKER" "$cover"; then
+	{
+		awk -v m="$COVER_DIFFSTAT_MARKER" '{ print } $0 == m { exit }' "$cover"
+		echo
+		git -C "$KTREE" -c diff.renames=true diff --stat=72 "$BASE_TAG" "$BRANCH"
+	} >"$tmp/cover"
+	cp "$tmp/cover" "$cover"
+fi

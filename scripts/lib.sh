@@ -6,6 +6,8 @@ IMS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE_TAG=v7.3-rc7
 BASE_VERSION=7.3.0-rc7
 BRANCH=ims
+# The line of cover-letter.txt after which scripts/export.sh writes the diffstat
+COVER_DIFFSTAT_MARKER="Based on $BASE_TAG; the diffstat, written by scripts/export.sh:"
 BUILD=${IMS_BUILD:-$IMS_TOP/build}
 KTREE=${KTREE:-$BUILD/linux}
 OUT=$BUILD/out

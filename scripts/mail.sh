@@ -46,9 +46,12 @@ git checkout -q -b "$prep" "$BRANCH"
 # top of the base. The cover letter comes from the project.
 b4 prep -e "$BASE_TAG" >/dev/null
 editor=$(mktemp)
-trap 'rm -f "$editor"' EXIT
+cover=$(mktemp)
+trap 'rm -f "$editor" "$cover"' EXIT
+# Without the diffstat part of the project's cover letter: b4 adds its own.
+awk -v m="$COVER_DIFFSTAT_MARKER" '$0 == m { exit } { print }' "$IMS_TOP/cover-letter.txt" >"$cover"
 # shellcheck disable=SC2016 # $1 belongs to the editor script
-printf '#!/bin/sh\ncat %q >"$1"\n' "$IMS_TOP/cover-letter.txt" >"$editor"
+printf '#!/bin/sh\ncat %q >"$1"\n' "$cover" >"$editor"
 chmod +x "$editor"
 EDITOR=$editor GIT_EDITOR=$editor b4 prep --edit-cover >/dev/null
 b4 prep --auto-to-cc >/dev/null
