@@ -76,7 +76,14 @@ boot()
 	local knobs=(env)
 	[ -z "${PCI_IMS_CONCURRENCY_SECONDS:-}" ] ||
 		knobs+=("PCI_IMS_CONCURRENCY_SECONDS=$PCI_IMS_CONCURRENCY_SECONDS")
-	"$S/vm.sh" --variant "$variant" --iommu "$iommu" --rwdir "$dir" \
+	# The debug kernel runs the same tests several times slower under TCG:
+	# longer kselftest and guest timeouts for it.
+	local vm_timeout=${IMS_VM_TIMEOUT:-1500}
+	if [ "$variant" = debug ]; then
+		knobs+=("KSFT_TIMEOUT=${IMS_DEBUG_KSFT_TIMEOUT:-2400}")
+		vm_timeout=${IMS_VM_TIMEOUT:-4800}
+	fi
+	IMS_VM_TIMEOUT=$vm_timeout "$S/vm.sh" --variant "$variant" --iommu "$iommu" --rwdir "$dir" \
 		${append:+--append " $append"} --log "$dir/console.log" -- \
 		"${knobs[@]}" "$S/guest/run-tests.sh" "$dir" "$([ -d "$KSFT" ] && echo "$KSFT" || echo -)" "${targets[@]}" ||
 		info "guest $run exited with $?"

@@ -5,6 +5,8 @@
 # RESULTS (a directory the host shares read-write).
 #
 #   run-tests.sh RESULTS KSELFTEST_DIR|- [TARGET...]
+#
+# KSFT_TIMEOUT in the environment overrides the kselftest timeouts (seconds).
 set -uo pipefail
 
 results=$1 ksft=$2
@@ -30,7 +32,8 @@ done
 if [ "$ksft" != - ] && [ "$#" -gt 0 ]; then
 	ln -sfn /proc/self/fd/1 /dev/stdout
 	for t in "$@"; do
-		(cd "$ksft" && ./run_kselftest.sh -c "$t" 2>&1) >"$results/kselftest-$t.tap"
+		(cd "$ksft" && ./run_kselftest.sh ${KSFT_TIMEOUT:+-o "$KSFT_TIMEOUT"} -c "$t" 2>&1) \
+			>"$results/kselftest-$t.tap"
 	done
 fi
 
