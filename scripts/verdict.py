@@ -24,7 +24,9 @@ PLAN = re.compile(r'^(?P<prefix>(?:#\s)*)(?P<indent>\s*)1\.\.(?P<n>\d+)')
 SPLATS = [
     r'WARNING: .*(at|CPU)', r'\bBUG[: ]', r'kernel BUG at', r'Oops', r'general protection fault',
     r'KASAN:', r'UBSAN:', r'KFENCE:', r'possible circular locking', r'possible recursive locking',
-    r'inconsistent lock state', r'suspicious RCU usage', r'lockdep', r'INFO: task .* blocked',
+    r'inconsistent lock state', r'suspicious RCU usage', r'DEBUG_LOCKS_WARN_ON',
+    r'lockdep is turned off', r'possible irq lock inversion', r'lock held when returning',
+    r'INFO: task .* blocked',
     r'unreferenced object', r'Kernel panic', r'refcount_t:', r'list_(add|del) corruption',
     r'ODEBUG:', r'sleeping function called from invalid context', r'stack-protector',
     r'RCU detected stall', r'soft lockup', r'hard LOCKUP', r'Call Trace:',

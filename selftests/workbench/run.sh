@@ -229,6 +229,12 @@ test_verdict()
 		ok "verdict: a WARN in the guest's dmesg fails the run" ||
 		not_ok "verdict: a WARN in the guest's dmesg fails the run" "$out"
 
+	printf '[    0.0] rcu: \tRCU lockdep checking is enabled.\n' >"$r/guest/dmesg"
+	out=$("$top/scripts/verdict.py" "$r" 2>&1)
+	[ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = "1 passed, 0 failed" ] &&
+		ok "verdict: lockdep's boot banner is not a report" ||
+		not_ok "verdict: lockdep's boot banner is not a report" "$out"
+
 	printf '[    1.0] all fine\n' >"$r/guest/dmesg"
 	printf 'guest kunit-s\nguest kselftest-missing\n' >"$work/expected"
 	out=$("$top/scripts/verdict.py" "$r" "$work/expected" 2>&1)
