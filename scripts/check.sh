@@ -103,7 +103,18 @@ compile_warnings()
 	shift
 	log=$CLOG/compile-$commit.log
 	cgit checkout -q --detach "$commit"
-	cmake -s olddefconfig >/dev/null 2>&1
+	# The vm config of the tip, as this commit's Kconfig files take it:
+	# starting again from the tip's each time keeps the options the series
+	# adds once a commit knows them. olddefconfig costs seconds and can only
+	# give something else when a Kconfig file differs from the commit it
+	# last ran on.
+	local last
+	last=$(cat "$COUT/.config.commit" 2>/dev/null || true)
+	if [ -z "$last" ] || ! cgit diff --quiet "$last" "$commit" -- '*Kconfig*' 2>/dev/null; then
+		cp "$COUT/.config.vm" "$COUT/.config"
+		cmake -s olddefconfig >/dev/null 2>&1
+		cgit rev-parse "$commit" >"$COUT/.config.commit"
+	fi
 	if ! cmake W=1 C=2 CHECK="$SPARSE" "$@" >"$log" 2>&1; then
 		echo "BUILD-FAILED"
 	fi
@@ -119,20 +130,43 @@ new_lines()
 	comm -13 <(printf '%s\n' "$1" | sort -u) <(printf '%s\n' "$2" | sort -u) | sed '/^$/d'
 }
 
-check_checkpatch()
+# checkpatch_out NAME COMMIT: checkpatch's findings for one patch, if any.
+checkpatch_out()
 {
-	local name=$1 commit=$2 ignore out
+	local name=$1 commit=$2 ignore
 	ignore=$(awk -v p="${name#[0-9][0-9][0-9][0-9]-}" '$1 == p { printf "%s%s", sep, $2; sep = "," }' "$EXCEPTIONS" 2>/dev/null || true)
 	# A base made from a tarball has no history, so checkpatch cannot look
 	# up the commits that Fixes: tags name; a mainline LINUX_SRC base can.
-	if [ "$(cgit rev-list --count "$BASE_TAG")" -eq 1 ]; then
+	if [ "$(kgit rev-list --count "$BASE_TAG")" -eq 1 ]; then
 		ignore=${ignore:+$ignore,}UNKNOWN_COMMIT_ID
 	fi
-	if ! out=$(cgit format-patch -1 --stdout "$commit" |
-		   (cd "$CTREE" && ./scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
-			${ignore:+--ignore "$ignore"} -) 2>&1) || [ -n "$out" ]; then
-		printf '%s\n' "$out" >"$CLOG/checkpatch-$name.log"
+	# git of the main tree: the check worktree changes commits meanwhile.
+	kgit format-patch -1 --stdout "$commit" |
+		(cd "$CTREE" && ./scripts/checkpatch.pl --strict --quiet --no-summary --show-types \
+			${ignore:+--ignore "$ignore"} - 2>&1) || echo "checkpatch.pl exited with $?"
+}
+
+# checkpatch_all INDEX...: checkpatch of those patches, each into
+# $CLOG/checkpatch-NAME.out. It needs no build, so it runs in the background
+# beside the builds of the checks, which leave a CPU idle most of the time.
+checkpatch_all()
+{
+	local i
+	for i in "$@"; do
+		checkpatch_out "${names[$i]}" "${commits[$i]}" >"$CLOG/checkpatch-${names[$i]}.out"
+	done
+}
+
+check_checkpatch()
+{
+	local name=$1 out=$CLOG/checkpatch-$1.out
+	if [ ! -f "$out" ]; then
+		fail "$name: checkpatch did not run"
+	elif [ -s "$out" ]; then
+		mv "$out" "$CLOG/checkpatch-$name.log"
 		fail "$name: checkpatch --strict: $(grep -cE '^(ERROR|WARNING|CHECK)' "$CLOG/checkpatch-$name.log") findings (see $CLOG/checkpatch-$name.log)"
+	else
+		rm -f "$out"
 	fi
 }
 
@@ -246,6 +280,7 @@ main()
 	if ! cmp -s "$OUT/vm/.config" "$COUT/.config.vm"; then
 		cp "$OUT/vm/.config" "$COUT/.config"
 		cp "$OUT/vm/.config" "$COUT/.config.vm"
+		rm -f "$COUT/.config.commit"
 	fi
 	local keys=() cached=0
 	mkdir -p "$BUILD/check/passed"
@@ -270,15 +305,24 @@ main()
 		done
 		cocci_batch "${batch[@]}"
 	fi
-	local before
+	local before cp_pid failed=()
+	rm -f "$CLOG"/checkpatch-*.out "$CLOG"/checkpatch-*.log
+	checkpatch_all "${selected[@]}" &
+	cp_pid=$!
 	for i in "${selected[@]}"; do
 		info "checking ${names[$i]}"
 		before=$failures
-		check_checkpatch "${names[$i]}" "${commits[$i]}"
 		check_compile "${names[$i]}" "${commits[$i]}"
 		check_kerneldoc "${names[$i]}" "${commits[$i]}"
 		check_cocci "${names[$i]}" "${commits[$i]}"
-		[ "$failures" -ne "$before" ] || touch "$BUILD/check/passed/${keys[i]}"
+		failed[i]=$((failures - before))
+	done
+	wait "$cp_pid" || fail "checkpatch of the series failed"
+	for i in "${selected[@]}"; do
+		before=$failures
+		check_checkpatch "${names[$i]}"
+		[ "$failures" -ne "$before" ] || [ "${failed[i]}" -ne 0 ] ||
+			touch "$BUILD/check/passed/${keys[i]}"
 	done
 	tip=$(kgit rev-parse "$BRANCH")
 	cgit checkout -q --detach "$tip"
