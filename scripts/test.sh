@@ -107,7 +107,7 @@ boot()
 finish()
 {
 	# A run that ends early stops the background build of the debug kernel.
-	[ -z "$debug_pid" ] || kill -- "-$debug_pid" 2>/dev/null || true
+	[ -z "$debug_pid" ] || kill -- "-$debug_pid" 2>/dev/null || kill "$debug_pid" 2>/dev/null || true
 	info "test run took $(($(date +%s) - start)) s; results in $RESULTS"
 	"$S/verdict.py" "$RESULTS" "$IMS_TOP/selftests/expected"
 	exit $?
