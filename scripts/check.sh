@@ -163,8 +163,14 @@ check_checkpatch()
 	if [ ! -f "$out" ]; then
 		fail "$name: checkpatch did not run"
 	elif [ -s "$out" ]; then
-		mv "$out" "$CLOG/checkpatch-$name.log"
-		fail "$name: checkpatch --strict: $(grep -cE '^(ERROR|WARNING|CHECK)' "$CLOG/checkpatch-$name.log") findings (see $CLOG/checkpatch-$name.log)"
+		local log=$CLOG/checkpatch-$name.log n
+		mv "$out" "$log"
+		n=$(grep -cE '^(ERROR|WARNING|CHECK)' "$log" || true)
+		if [ "$n" -gt 0 ]; then
+			fail "$name: checkpatch --strict: $n findings (see $log)"
+		else
+			fail "$name: checkpatch did not finish: $(tail -n 1 "$log") (see $log)"
+		fi
 	else
 		rm -f "$out"
 	fi
