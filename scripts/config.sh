@@ -46,9 +46,12 @@ check_config()
 }
 
 # Generate in a directory of its own and replace .config only when it
-# changed, so an unchanged config costs the build nothing.
+# changed, so an unchanged config costs the build nothing. The test run
+# builds while the checks run, and both make the config: one at a time.
 gen=$OUT/.kconfig-$variant
 mkdir -p "$gen"
+exec 8>"$gen.lock"
+flock 8
 kmake "$gen" -s tinyconfig >/dev/null
 "$KTREE/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" "${files[@]}" >/dev/null
 kmake "$gen" -s olddefconfig >/dev/null

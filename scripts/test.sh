@@ -13,8 +13,9 @@
 #
 # IMS_DEBUG=quick adds a fourth guest, like intremap, of the debug kernel
 # (KASAN, lockdep, kmemleak, debug objects): the KUnit suites and the quick
-# subset of the kselftests (run 'debug'); IMS_DEBUG=full runs all of them
-# there (run 'debug-full'). Both end with a kmemleak scan. Under TCG the
+# subset of the kselftests (run 'debug': the targets and settings that
+# selftests/kselftest-targets marks "quick:"); IMS_DEBUG=full runs all of
+# them there (run 'debug-full'). Both end with a kmemleak scan. Under TCG the
 # debug kernel runs the tests about fifteen times slower: quick takes about
 # 23 minutes, full most of an hour, on top of its build.
 #
@@ -29,9 +30,6 @@ RESULTS=$TEST/results
 KSFT=$TEST/kselftest
 S=$IMS_TOP/scripts
 runs=${IMS_RUNS:-intremap none caching}
-# The kselftest targets and their settings for the quick debug run
-DEBUG_QUICK_TARGETS=(pci_ims)
-DEBUG_QUICK_KNOBS=(PCI_IMS_QUICK=1)
 
 # step NAME COMMAND...: run one step, timed, its output in a log.
 step()
@@ -55,9 +53,28 @@ tap_line()
 	[ "$ok" = ok ] && echo "ok $((n + 1)) $name" >>"$f" || echo "not ok $((n + 1)) $name" >>"$f"
 }
 
-kselftest_targets()
+# kselftest_lines: the lines of selftests/kselftest-targets, comments and
+# blank lines left out.
+kselftest_lines()
 {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$IMS_TOP/selftests/kselftest-targets" 2>/dev/null || true
+}
+
+kselftest_targets()
+{
+	kselftest_lines | awk '{ print $1 }'
+}
+
+# quick_targets: the targets the quick debug run runs.
+quick_targets()
+{
+	kselftest_lines | awk '/quick:/ { print $1 }'
+}
+
+# quick_settings: the variables they run with there, one per line.
+quick_settings()
+{
+	kselftest_lines | sed -n 's/.*quick:[[:space:]]*//p' | tr -s ' \t' '\n' | sed '/^$/d'
 }
 
 install_kselftests()
@@ -86,8 +103,8 @@ boot()
 	[ -z "${PCI_IMS_CONCURRENCY_SECONDS:-}" ] ||
 		knobs+=("PCI_IMS_CONCURRENCY_SECONDS=$PCI_IMS_CONCURRENCY_SECONDS")
 	if [ "$run" = debug ]; then
-		targets=("${DEBUG_QUICK_TARGETS[@]}")
-		knobs+=("${DEBUG_QUICK_KNOBS[@]}")
+		mapfile -t targets < <(quick_targets)
+		mapfile -t -O "${#knobs[@]}" knobs < <(quick_settings)
 	fi
 	# The debug kernel runs the same tests several times slower under TCG:
 	# longer kselftest and guest timeouts for it.
@@ -103,11 +120,45 @@ boot()
 	[ -f "$dir/finished" ] || tail -n 30 "$dir/console.log" >&2
 }
 
+# Kernel builds running in the background: variant -> process (group) id.
+declare -A bg_pids=()
+
+# build_in_background VARIANT NICENESS: build a kernel config while the next
+# steps run, in a process group of its own (so that an early end can stop
+# it) and at a lower priority: the per-patch checks and the guests leave a
+# CPU idle much of the time, and the build takes that time.
+build_in_background()
+{
+	local variant=$1
+	info "== build-$variant: in the background (log: $LOGS/test-build-$variant.log)"
+	setsid nice -n "$2" "$S/build.sh" "$variant" >"$LOGS/test-build-$variant.log" 2>&1 &
+	bg_pids[$variant]=$!
+}
+
+# wait_build VARIANT: wait for a background build; if it failed, record it
+# and go straight to the verdict.
+wait_build()
+{
+	local variant=$1 rc=0
+	info "== build-$variant: waiting for it"
+	wait "${bg_pids[$variant]}" || rc=$?
+	unset "bg_pids[$variant]"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 5 "$LOGS/test-build-$variant.log" >&2
+		tap_line "$RESULTS/workbench" steps fail "build-$variant (see $LOGS/test-build-$variant.log)"
+		finish
+	fi
+	info "== build-$variant: ok, $(($(date +%s) - start)) s into the run"
+}
+
 # finish: give the verdict and end the run.
 finish()
 {
-	# A run that ends early stops the background build of the debug kernel.
-	[ -z "$debug_pid" ] || kill -- "-$debug_pid" 2>/dev/null || kill "$debug_pid" 2>/dev/null || true
+	local pid
+	# A run that ends early stops the builds still running in the background.
+	for pid in "${bg_pids[@]}"; do
+		kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+	done
 	info "test run took $(($(date +%s) - start)) s; results in $RESULTS"
 	"$S/verdict.py" "$RESULTS" "$IMS_TOP/selftests/expected"
 	exit $?
@@ -124,8 +175,6 @@ must()
 	fi
 }
 
-debug_pid=""
-
 main()
 {
 	local run
@@ -141,14 +190,10 @@ main()
 	must setup "$S/setup.sh"
 	step workbench "$IMS_TOP/selftests/workbench/run.sh" "$RESULTS/workbench" || true
 	must apply "$S/apply.sh"
-	# The debug kernel builds in the background at the lowest priority, in
-	# a process group of its own: it takes the CPU time that the checks, the
-	# vm build and the vm guests leave idle.
-	if [ "${IMS_DEBUG:-0}" != 0 ]; then
-		info "== build-debug: in the background (log: $LOGS/test-build-debug.log)"
-		setsid nice -n 19 "$S/build.sh" debug >"$LOGS/test-build-debug.log" 2>&1 &
-		debug_pid=$!
-	fi
+	# The vm kernel builds beside the checks; the debug kernel, if asked
+	# for, at the lowest priority of all, beside everything up to its guest.
+	build_in_background vm 10
+	[ "${IMS_DEBUG:-0}" = 0 ] || build_in_background debug 19
 	if [ "${IMS_SKIP_CHECKS:-0}" != 1 ]; then
 		if step checks "$S/check.sh"; then
 			tap_line "$RESULTS/checks" checks ok "per-patch checks ($(series_patches | wc -l) patches)"
@@ -157,7 +202,7 @@ main()
 		fi
 	fi
 	step cocci "$IMS_TOP/selftests/cocci/run.sh" "$KTREE" "$RESULTS/checks" || true
-	must build "$S/build.sh" vm
+	wait_build vm
 	must kselftests install_kselftests
 	for run in $runs; do
 		step "boot-$run" boot "$run" "$run" || true
@@ -165,15 +210,7 @@ main()
 	case ${IMS_DEBUG:-0} in
 	0) ;;
 	quick|full)
-		info "== build-debug: waiting for it"
-		if ! wait "$debug_pid"; then
-			debug_pid=""
-			tail -n 5 "$LOGS/test-build-debug.log" >&2
-			tap_line "$RESULTS/workbench" steps fail "build-debug (see $LOGS/test-build-debug.log)"
-			finish
-		fi
-		debug_pid=""
-		info "== build-debug: ok, $(($(date +%s) - start)) s into the run"
+		wait_build debug
 		run=debug
 		[ "${IMS_DEBUG:-0}" = quick ] || run=debug-full
 		step "boot-$run" boot "$run" intremap debug || true
