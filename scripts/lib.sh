@@ -66,6 +66,11 @@ if command -v ccache >/dev/null 2>&1; then
 	export CCACHE_BASEDIR=$IMS_TOP
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 	export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+	# Depend mode: a miss compiles once and takes the dependencies from
+	# the compiler's -MMD output, instead of running the preprocessor in
+	# addition. A cold build costs +11% over no ccache, not +57%
+	# (drivers/acpi/ at -j2: 37 s without ccache, 41 s depend, 58 s default).
+	export CCACHE_DEPEND=1
 fi
 
 # kmake OUTDIR ARGS: make in the kernel tree with an out-of-tree build dir.
