@@ -47,6 +47,34 @@ series_patches()
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$IMS_TOP/series"
 }
 
+# The kselftest targets the guests run, one per line:
+# 'TARGET [quick: VAR=VALUE...]' (see that file).
+KSFT_TARGETS=${IMS_KSFT_TARGETS:-$IMS_TOP/selftests/kselftest-targets}
+
+# kselftest_lines: the lines of selftests/kselftest-targets, comments and
+# blank lines left out.
+kselftest_lines()
+{
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KSFT_TARGETS" 2>/dev/null || true
+}
+
+kselftest_targets()
+{
+	kselftest_lines | awk '{ print $1 }'
+}
+
+# quick_targets: the targets the quick debug run runs.
+quick_targets()
+{
+	kselftest_lines | awk '/quick:/ { print $1 }'
+}
+
+# quick_settings: the variables they run with there, one per line.
+quick_settings()
+{
+	kselftest_lines | sed -n 's/.*quick:[[:space:]]*//p' | tr -s ' \t' '\n' | sed '/^$/d'
+}
+
 # kgit ARGS: git in the scratch kernel tree.
 kgit()
 {

@@ -53,30 +53,6 @@ tap_line()
 	[ "$ok" = ok ] && echo "ok $((n + 1)) $name" >>"$f" || echo "not ok $((n + 1)) $name" >>"$f"
 }
 
-# kselftest_lines: the lines of selftests/kselftest-targets, comments and
-# blank lines left out.
-kselftest_lines()
-{
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$IMS_TOP/selftests/kselftest-targets" 2>/dev/null || true
-}
-
-kselftest_targets()
-{
-	kselftest_lines | awk '{ print $1 }'
-}
-
-# quick_targets: the targets the quick debug run runs.
-quick_targets()
-{
-	kselftest_lines | awk '/quick:/ { print $1 }'
-}
-
-# quick_settings: the variables they run with there, one per line.
-quick_settings()
-{
-	kselftest_lines | sed -n 's/.*quick:[[:space:]]*//p' | tr -s ' \t' '\n' | sed '/^$/d'
-}
-
 install_kselftests()
 {
 	local targets

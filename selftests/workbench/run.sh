@@ -271,6 +271,23 @@ test_verdict()
 	: >"$r/guest/kmemleak"
 }
 
+# The targets file: every guest runs every target, the quick debug run only
+# those marked "quick:", with their settings.
+test_targets()
+{
+	local f=$work/targets out
+	printf '# comment\n\nalpha\t\tquick: A=1  B=two # why\nbeta\ngamma quick:\n' >"$f"
+	out=$(IMS_KSFT_TARGETS=$f bash -c '. "$1/scripts/lib.sh"; kselftest_targets | tr "\n" " "; echo "|"
+		quick_targets | tr "\n" " "; echo "|"; quick_settings | tr "\n" " "' _ "$top")
+	[ "$out" = "alpha beta gamma |
+alpha gamma |
+A=1 B=two " ] && ok "kselftest-targets: all targets, the quick ones and their settings" ||
+		not_ok "kselftest-targets: all targets, the quick ones and their settings" "$out"
+	out=$(IMS_KSFT_TARGETS=$work/no-such-file bash -c '. "$1/scripts/lib.sh"; kselftest_targets; quick_targets' _ "$top")
+	[ -z "$out" ] && ok "kselftest-targets: no file, no targets" ||
+		not_ok "kselftest-targets: no file, no targets" "$out"
+}
+
 test_shellcheck()
 {
 	if ! command -v shellcheck >/dev/null 2>&1; then
@@ -286,6 +303,7 @@ test_shellcheck()
 test_base
 test_apply_export
 test_verdict
+test_targets
 test_shellcheck
 
 {
