@@ -76,6 +76,13 @@ boot()
 	mapfile -t targets < <(kselftest_targets)
 	# The guest does not inherit the environment: hand the tests' knobs over
 	local knobs=(env)
+	# Each test is told what the guest is: one that should offer IMS and
+	# does not (remapping lost, say) fails instead of passing the tests of
+	# a platform without IMS.
+	case $iommu in
+	intremap) knobs+=(PCI_IMS_EXPECT=1) ;;
+	*) knobs+=(PCI_IMS_EXPECT=0) ;;
+	esac
 	[ -z "${PCI_IMS_CONCURRENCY_SECONDS:-}" ] ||
 		knobs+=("PCI_IMS_CONCURRENCY_SECONDS=$PCI_IMS_CONCURRENCY_SECONDS")
 	if [ "$run" = debug ]; then
@@ -94,49 +101,87 @@ boot()
 		knobs+=("KSFT_TIMEOUT=${IMS_DEBUG_KSFT_TIMEOUT:-2400}")
 		vm_timeout=${IMS_VM_TIMEOUT:-4800}
 	fi
+	local rc=0
 	IMS_VM_TIMEOUT=$vm_timeout "$S/vm.sh" --variant "$variant" --iommu "$iommu" --rwdir "$dir" \
 		${append:+--append " $append"} --log "$dir/console.log" -- \
 		"${knobs[@]}" "$S/guest/run-tests.sh" "$dir" "$([ -d "$KSFT" ] && echo "$KSFT" || echo -)" "${targets[@]}" ||
-		info "guest $run exited with $?"
+		rc=$?
+	# The verdict reads it: a guest that timed out or crashed fails its run.
+	echo "$rc" >"$dir/exit"
+	[ "$rc" -eq 0 ] || info "guest $run exited with $rc"
 	[ -f "$dir/finished" ] || tail -n 30 "$dir/console.log" >&2
 }
 
-# Kernel builds running in the background: variant -> process (group) id.
+# Jobs running in the background: name -> process (group) id.
 declare -A bg_pids=()
 
-# build_in_background VARIANT NICENESS: build a kernel config while the next
-# steps run, in a process group of its own (so that an early end can stop
-# it) and at a lower priority: the per-patch checks compile a few objects at
-# a time and leave CPU time idle, which the build takes (cold, the vm build
-# is done 852 s into the run instead of ~1110 s one after the other).
+# in_background NAME NICENESS COMMAND...: run a command while the next steps
+# run, in a process group of its own (so that an early end can stop it) and
+# at a lower priority; its output goes to $LOGS/test-NAME.log.
 #
 # A new session is a new scheduler autogroup, which gets an equal share of
 # the CPUs whatever the nice value of its tasks: the autogroup gets the
 # niceness too (without autogroups the write fails, and nice alone works).
-build_in_background()
+in_background()
 {
-	local variant=$1
-	info "== build-$variant: in the background (log: $LOGS/test-build-$variant.log)"
+	local name=$1 niceness=$2
+	shift 2
+	info "== $name: in the background (log: $LOGS/test-$name.log)"
 	# shellcheck disable=SC2016
 	setsid bash -c 'echo "$1" >/proc/self/autogroup 2>/dev/null; shift; exec nice -n "$@"' \
-		- "$2" "$2" "$S/build.sh" "$variant" >"$LOGS/test-build-$variant.log" 2>&1 &
-	bg_pids[$variant]=$!
+		- "$niceness" "$niceness" "$@" >"$LOGS/test-$name.log" 2>&1 &
+	bg_pids[$name]=$!
+}
+
+# wait_background NAME: wait for a background job; its exit status.
+wait_background()
+{
+	local name=$1 rc=0
+	info "== $name: waiting for it"
+	wait "${bg_pids[$name]}" || rc=$?
+	unset "bg_pids[$name]"
+	info "== $name: $([ "$rc" -eq 0 ] && echo ok || echo "FAILED ($rc)"), $(($(date +%s) - start)) s into the run"
+	return "$rc"
+}
+
+# build_in_background VARIANT NICENESS: build a kernel config beside the
+# next steps: the per-patch checks compile a few objects at a time and leave
+# CPU time idle, which the build takes (cold, the vm build is done 852 s into
+# the run instead of ~1110 s one after the other).
+build_in_background()
+{
+	in_background "build-$1" "$2" "$S/build.sh" "$1"
 }
 
 # wait_build VARIANT: wait for a background build; if it failed, record it
 # and go straight to the verdict.
 wait_build()
 {
-	local variant=$1 rc=0
-	info "== build-$variant: waiting for it"
-	wait "${bg_pids[$variant]}" || rc=$?
-	unset "bg_pids[$variant]"
-	if [ "$rc" -ne 0 ]; then
+	local variant=$1
+	if ! wait_background "build-$variant"; then
 		tail -n 5 "$LOGS/test-build-$variant.log" >&2
 		tap_line "$RESULTS/workbench" steps fail "build-$variant (see $LOGS/test-build-$variant.log)"
 		finish
 	fi
-	info "== build-$variant: ok, $(($(date +%s) - start)) s into the run"
+}
+
+# required_runs: the runs a complete test run has. A knob that leaves one
+# out (IMS_RUNS, IMS_DEBUG, IMS_SKIP_CHECKS) makes the verdict fail it as
+# "not run": a narrowed run can never pass as the full one.
+required_runs()
+{
+	echo "workbench checks uml uml-default intremap none caching"
+	[ "$debug" = full ] && echo debug-full || echo debug
+}
+
+# narrowed_by: the knobs that narrowed this run, for the verdict to name.
+narrowed_by()
+{
+	local v out=()
+	for v in IMS_RUNS IMS_DEBUG IMS_SKIP_CHECKS IMS_SKIP_KUNIT_UML; do
+		[ -z "${!v:-}" ] || out+=("$v=${!v}")
+	done
+	echo "${out[*]:-nothing}"
 }
 
 # finish: give the verdict and end the run.
@@ -148,7 +193,8 @@ finish()
 		kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
 	done
 	info "test run took $(($(date +%s) - start)) s; results in $RESULTS"
-	"$S/verdict.py" "$RESULTS" "$IMS_TOP/selftests/expected"
+	"$S/verdict.py" "$RESULTS" "$IMS_TOP/selftests/expected" \
+		--runs "$(required_runs | tr '\n' ' ')" --why "left out by $(narrowed_by)"
 	exit $?
 }
 
@@ -176,12 +222,16 @@ main()
 	mkdir -p "$RESULTS"
 
 	must setup "$S/setup.sh"
-	step workbench "$IMS_TOP/selftests/workbench/run.sh" "$RESULTS/workbench" || true
+	step workbench "$IMS_TOP/selftests/workbench/run.sh" "$RESULTS/workbench" ||
+		tap_line "$RESULTS/workbench" steps fail "workbench tests (see $LOGS/test-workbench.log)"
 	must apply "$S/apply.sh"
 	# The vm kernel builds beside the checks; the debug kernel at the
 	# lowest priority of all, beside everything up to its guest.
 	build_in_background vm 10
 	[ "$debug" = 0 ] || build_in_background debug 19
+	if [ "${IMS_SKIP_KUNIT_UML:-0}" != 1 ]; then
+		in_background kunit-uml 15 "$S/kunit-uml.sh" "$RESULTS" series default
+	fi
 	if [ "${IMS_SKIP_CHECKS:-0}" != 1 ]; then
 		if step checks "$S/check.sh"; then
 			tap_line "$RESULTS/checks" checks ok "per-patch checks ($(series_patches | wc -l) patches)"
@@ -189,7 +239,8 @@ main()
 			tap_line "$RESULTS/checks" checks fail "per-patch checks: $(grep -c '^FAIL' "$LOGS/test-checks.log" || true) failures, see $LOGS/test-checks.log"
 		fi
 	fi
-	step cocci "$IMS_TOP/selftests/cocci/run.sh" "$KTREE" "$RESULTS/checks" || true
+	step cocci "$IMS_TOP/selftests/cocci/run.sh" "$KTREE" "$RESULTS/checks" ||
+		tap_line "$RESULTS/checks" steps fail "Coccinelle tests (see $LOGS/test-cocci.log)"
 	wait_build vm
 	must kselftests install_kselftests
 	for run in $runs; do
@@ -204,6 +255,7 @@ main()
 		step "boot-$run" boot "$run" intremap debug || true
 		;;
 	esac
+	[ -z "${bg_pids[kunit-uml]:-}" ] || wait_background kunit-uml || true
 	finish
 }
 

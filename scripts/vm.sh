@@ -72,8 +72,11 @@ qemu_opts="$qemu_opts$extra"
 
 vng_args=(--disable-microvm --cpus "$cpus" --memory 2G --qemu-opts="$qemu_opts" "${rwdirs[@]}")
 [ "$(accel)" = kvm ] || vng_args+=(--disable-kvm)
-# Panic on oops so that a crash ends the run instead of hanging it.
-vng_args+=(--append "panic=-1 oops=panic${append}")
+# Panic on oops so that a crash ends the run instead of hanging it. The
+# kernel's console goes to the log (--verbose) from warnings up, with
+# timestamps: a report printed after the guest saved its dmesg (at shutdown,
+# say) still reaches the verdict.
+vng_args+=(--verbose --append "panic=-1 oops=panic printk.time=1 loglevel=5${append}")
 
 cmd=(vng "${vng_args[@]}" --exec "$*" "O=$out")
 info "booting $variant ($iommu, $(accel)): $*"

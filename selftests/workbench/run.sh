@@ -211,64 +211,145 @@ test_apply_export()
 		not_ok "apply: a broken patch is named with its file and hunk; the tree stays at $first" "$out"
 }
 
+# verdict_case NAME RC PATTERN... [-- VERDICT ARGS...]: run the verdict on
+# $r; ok when its exit status is RC (0 or 1) and its output has a line
+# matching each PATTERN (grep -E).
+verdict_case()
+{
+	local name=$1 want=$2 out rc=0 p patterns=() good=1
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		patterns+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	out=$("$top/scripts/verdict.py" "$r" "$@" 2>&1) || rc=$?
+	[ "$rc" -eq "$want" ] || good=0
+	for p in "${patterns[@]}"; do
+		grep -qE -- "$p" <<<"$out" || good=0
+	done
+	[ "$good" -eq 1 ] && ok "verdict: $name" || not_ok "verdict: $name" "exit $rc; $out"
+}
+
+# fresh_guest: $r holds one guest run that booted, finished and exited 0.
+fresh_guest()
+{
+	rm -rf "$r"
+	mkdir -p "$r/guest"
+	touch "$r/guest/booted" "$r/guest/finished"
+	echo 0 >"$r/guest/exit"
+	printf '[    1.0] all fine\n' >"$r/guest/dmesg"
+}
+
+# What the kselftest runner prints for target T around a test's own TAP
+# (given as lines without the runner's '# ' prefix) and its last line.
+runner_tap()
+{
+	local t=$1 last=$2
+	shift 2
+	printf 'TAP version 13\n1..1\n# selftests: %s: run.sh\n' "$t"
+	printf '# %s\n' "$@"
+	printf '%s\n' "$last"
+}
+
 test_verdict()
 {
 	local r=$work/results
-	mkdir -p "$r/guest"
-	touch "$r/guest/booted" "$r/guest/finished"
+
+	fresh_guest
 	printf 'KTAP version 1\n1..1\n    # Subtest: s\n    1..2\n    ok 1 case_a\n    ok 2 case_b # SKIP no device\nok 1 s\n' >"$r/guest/kunit-s.tap"
-	printf '[    1.0] all fine\n' >"$r/guest/dmesg"
+	verdict_case "a pass counts, a skip is shown and not counted as a pass" 0 \
+		'^skipped: 1$' '^1 passed, 0 failed$'
 	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = "1 passed, 0 failed" ] && grep -q '^skipped: 1' <<<"$out" &&
-		ok "verdict: a pass counts, a skip is shown and not counted as a pass" ||
-		not_ok "verdict: a pass counts, a skip is shown and not counted as a pass" "$out"
+	[ "$(tail -n 1 <<<"$out")" = "1 passed, 0 failed" ] && ok "verdict: the last line is the count" ||
+		not_ok "verdict: the last line is the count" "$out"
 
 	printf '[    2.0] WARNING: CPU: 0 PID: 1 at kernel/irq/msi.c:100 msi_test+0x1/0x2\n' >>"$r/guest/dmesg"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -ne 0 ] && [ "$(tail -n 1 <<<"$out")" = "1 passed, 1 failed" ] &&
-		ok "verdict: a WARN in the guest's dmesg fails the run" ||
-		not_ok "verdict: a WARN in the guest's dmesg fails the run" "$out"
+	verdict_case "a WARN in the guest's dmesg fails the run" 1 '^1 passed, 1 failed$'
 
 	printf '[    0.0] rcu: \tRCU lockdep checking is enabled.\n' >"$r/guest/dmesg"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = "1 passed, 0 failed" ] &&
-		ok "verdict: lockdep's boot banner is not a report" ||
-		not_ok "verdict: lockdep's boot banner is not a report" "$out"
+	verdict_case "lockdep's boot banner is not a report" 0 '^1 passed, 0 failed$'
 
-	printf '[    1.0] all fine\n' >"$r/guest/dmesg"
 	printf 'guest kunit-s\nguest kselftest-missing\n' >"$work/expected"
-	out=$("$top/scripts/verdict.py" "$r" "$work/expected" 2>&1)
-	[ $? -ne 0 ] && grep -q 'kselftest-missing: expected TAP result missing' <<<"$out" &&
-		ok "verdict: a missing expected TAP result fails the run" ||
-		not_ok "verdict: a missing expected TAP result fails the run" "$out"
+	verdict_case "a missing expected result fails the run" 1 \
+		'kselftest-missing: expected result missing' -- "$work/expected"
 
 	rm "$r/guest/finished"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -ne 0 ] && grep -q 'did not finish' <<<"$out" &&
-		ok "verdict: a guest that did not finish fails the run" ||
-		not_ok "verdict: a guest that did not finish fails the run" "$out"
-	touch "$r/guest/finished"
+	verdict_case "a guest that did not finish fails the run" 1 'did not finish'
 
+	fresh_guest
+	echo 124 >"$r/guest/exit"
+	rm "$r/guest/finished"
+	printf '[    5.0] Kernel panic - not syncing: Fatal exception\n' >"$r/guest/console.log"
+	verdict_case "a crashed guest that timed out fails on all three counts" 1 \
+		'did not finish' 'timed out' 'on the console: .*Kernel panic' '^0 passed, 3 failed$'
+
+	fresh_guest
+	echo 1 >"$r/guest/exit"
+	verdict_case "vm.sh's exit status fails the run even when the guest finished" 1 'exited with 1'
+
+	fresh_guest
+	printf 'virtme-ng console\n[   99.123456] WARNING: CPU: 1 PID: 1 at drivers/pci/msi/ims.c:5 x+0x1/0x2\n' >"$r/guest/console.log"
+	verdict_case "a report on the console after dmesg was saved fails the run" 1 'on the console: .*WARNING'
+	printf 'a test printed WARNING: CPU: not from the kernel\n' >"$r/guest/console.log"
+	verdict_case "console lines that are not the kernel's are no report" 0 '0 passed, 0 failed'
+
+	fresh_guest
 	printf 'TAP version 13\n1..3\nok 1 a\nnot ok 2 b\n' >"$r/guest/kselftest-t.tap"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	grep -q 'FAIL guest/kselftest-t/b' <<<"$out" && grep -q 'incomplete: 2 of 3' <<<"$out" &&
-		ok "verdict: failed and missing results in a TAP file count as failures" ||
-		not_ok "verdict: failed and missing results in a TAP file count as failures" "$out"
+	verdict_case "failed and missing results in a TAP file count as failures" 1 \
+		'FAIL guest/kselftest-t/b' 'incomplete: 2 of 3'
 
 	# What the kselftest runner writes: the subtests, prefixed with '# ',
 	# count each; a skipped subtest is a skip although the test says ok.
-	printf 'TAP version 13\n1..1\n# selftests: t: t.sh\n# TAP version 13\n# 1..3\n# ok 1 x\n# ok 2 y\n# ok 3 z # SKIP no edu\nok 1 selftests: t: t.sh\n' >"$r/guest/kselftest-t.tap"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = "3 passed, 0 failed" ] && grep -q '^skipped: 2' <<<"$out" &&
-		ok "verdict: kselftest subtests count one by one" ||
-		not_ok "verdict: kselftest subtests count one by one" "$out"
+	runner_tap t 'ok 1 selftests: t: run.sh' 'TAP version 13' '1..3' 'ok 1 x' 'ok 2 y' 'ok 3 z # SKIP no edu' \
+		>"$r/guest/kselftest-t.tap"
+	verdict_case "kselftest subtests count one by one" 0 '^skipped: 1$' '^2 passed, 0 failed$'
 
+	fresh_guest
+	runner_tap pci_ims 'not ok 1 selftests: pci_ims: run.sh # TIMEOUT 45 seconds' \
+		'TAP version 13' '1..19' 'ok 1 a' 'ok 2 b' 'ok 3 c' >"$r/guest/kselftest-pci_ims.tap"
+	verdict_case "a kselftest that timed out after 3 of its 19 tests fails" 1 \
+		'incomplete: 3 of 19' 'not ok # TIMEOUT 45 seconds' '^3 passed, 2 failed$'
+
+	fresh_guest
+	runner_tap pci_ims 'not ok 1 selftests: pci_ims: run.sh # exit=2' \
+		'TAP version 13' '1..2' 'ok 1 a' 'ok 2 b' >"$r/guest/kselftest-pci_ims.tap"
+	verdict_case "a kselftest that exited with 2 after passing its tests fails" 1 'not ok # exit=2' '^2 passed, 1 failed$'
+
+	runner_tap pci_ims 'not ok 1 selftests: pci_ims: run.sh # exit=1' \
+		'TAP version 13' '1..2' 'ok 1 a' 'Bail out! no edu device' >"$r/guest/kselftest-pci_ims.tap"
+	verdict_case "a bail out fails" 1 'bailed out: .*no edu device'
+
+	fresh_guest
+	runner_tap ntb_msi_loop 'ok 1 selftests: ntb_msi_loop: run.sh # SKIP' >"$r/guest/kselftest-ntb_msi_loop.tap"
+	printf 'guest kselftest-ntb_msi_loop min=5\n' >"$work/expected"
+	verdict_case "a whole-target skip fails where passes are expected" 1 \
+		'kselftest-ntb_msi_loop: 0 passed, at least 5 expected' -- "$work/expected"
+
+	fresh_guest
+	printf 'KTAP version 1\n1..1\n    # Subtest: s\n    1..3\n    ok 1 a\n    ok 2 b\nok 1 s\n' >"$r/guest/kunit-s.tap"
+	verdict_case "a nested plan that is not met fails" 1 'incomplete: 2 of 3'
+
+	fresh_guest
+	verdict_case "a run that is missing fails and says why" 1 \
+		'FAIL other: not run \(left out by IMS_RUNS=guest\)' -- --runs "guest other" --why "left out by IMS_RUNS=guest"
+
+	fresh_guest
+	printf 'KTAP version 1\n1..1\n    # Subtest: s\n    1..1\n    ok 1 a\nok 1 s\n' >"$r/guest/kunit-s.tap"
+	printf 'guest kunit-s need=a,b\n' >"$work/expected"
+	verdict_case "a result expected by name must pass" 1 'kunit-s: no passed result named b' -- "$work/expected"
+
+	rm -rf "$r"
+	mkdir -p "$r/uml"
+	echo 0 >"$r/uml/exit"
+	printf '{"name": "KUnit Test Group", "sub_groups": [{"name": "msi", "sub_groups": [], "test_cases": [{"name": "a", "status": "PASS"}, {"name": "b", "status": "FAIL"}, {"name": "c", "status": "SKIP"}]}], "test_cases": []}\n' >"$r/uml/kunit.json"
+	verdict_case "kunit.py's JSON counts its cases" 1 'FAIL uml/kunit/msi.b' '^skipped: 1$' '^1 passed, 1 failed$'
+	echo 1 >"$r/uml/exit"
+	verdict_case "kunit.py's exit status fails the run" 1 'uml: .*exited with 1'
+
+	fresh_guest
 	printf 'unreferenced object 0xffff888003a1b000 (size 64):\n  comm "sh", pid 1\n' >"$r/guest/kmemleak"
-	out=$("$top/scripts/verdict.py" "$r" 2>&1)
-	[ $? -ne 0 ] && grep -q 'kmemleak reports 1 unreferenced objects' <<<"$out" &&
-		ok "verdict: a leak kmemleak found fails the run" ||
-		not_ok "verdict: a leak kmemleak found fails the run" "$out"
-	: >"$r/guest/kmemleak"
+	verdict_case "a leak kmemleak found fails the run" 1 'kmemleak reports 1 unreferenced objects'
 }
 
 # The targets file: every guest runs every target, the quick debug run only
