@@ -110,3 +110,96 @@ kmake()
 }
 
 SPARSE=$TOOLS/sparse/sparse
+
+# ---- Shared by check.sh, matrix.sh and config.sh: diagnostics, worktrees,
+# ---- configs and the tools the checks depend on.
+
+# strip_paths TREE: stdin without the paths of TREE and of the kernel tree
+# as seen from a build dir under build/ (../../linux/, ../linux/).
+strip_paths()
+{
+	sed -E -e "s#$1/##g" -e 's#(\.\./)+linux/##g'
+}
+
+# normalize TREE: the compiler, sparse and kernel-doc diagnostics of stdin
+# ("file:line[:col]: warning|error: ..."), without line and column numbers
+# and paths, so that those of a parent and a child commit compare.
+normalize()
+{
+	strip_paths "$1" | grep -E '^[^ ]+:[0-9]+(:[0-9]+)?: (warning|error|fatal error)' |
+		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
+}
+
+# new_lines OLD NEW: lines of NEW that OLD lacks.
+new_lines()
+{
+	comm -13 <(printf '%s\n' "$1" | sort -u) <(printf '%s\n' "$2" | sort -u) | sed '/^$/d'
+}
+
+# setup_worktree DIR: a worktree of the scratch tree at DIR, detached at the
+# base, made again when DIR is missing or not a working worktree.
+setup_worktree()
+{
+	local dir=$1
+	if [ -f "$dir/.git" ] && git -C "$dir" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		return 0
+	fi
+	rm -rf "$dir"
+	mkdir -p "$(dirname "$dir")"
+	kgit worktree prune
+	kgit worktree add -q --detach "$dir" "$BASE_TAG"
+}
+
+# merge_config TREE GEN FRAGMENT...: GEN/.config (made by the caller, e.g.
+# tinyconfig) merged with the fragments by TREE's merge_config.sh, which
+# runs alldefconfig on the merged file and then warns of every requested
+# value the result lacks (merge_config.sh drops options whose dependencies
+# are unmet and only warns); check_config makes those warnings about the
+# fragments' own options an error. ARCH and CROSS_COMPILE come from the
+# environment. The output of merge_config.sh is in GEN/merge_config.log.
+merge_config()
+{
+	local tree=$1 gen=$2
+	shift 2
+	(cd "$tree" && ./scripts/kconfig/merge_config.sh -Q -O "$gen" "$gen/.config" "$@") \
+		>"$gen/merge_config.log" 2>&1 ||
+		{ tail -n 5 "$gen/merge_config.log" >&2; return 1; }
+	check_config "$gen/merge_config.log" "$@"
+}
+
+# check_config LOG FRAGMENT...: the warnings of merge_config.sh (LOG) about
+# options the fragments ask for, on stderr; fails if there is one.
+check_config()
+{
+	local log=$1 bad
+	shift
+	bad=$(awk -v logf="$log" '
+		FILENAME != logf {
+			if ($0 ~ /^CONFIG_[A-Za-z0-9_]+=/ || $0 ~ /^# CONFIG_[A-Za-z0-9_]+ is not set/) {
+				match($0, /CONFIG_[A-Za-z0-9_]+/)
+				want[substr($0, RSTART, RLENGTH)] = 1
+			}
+			next
+		}
+		/^WARNING: / {
+			keep = 0
+			if (match($0, /CONFIG_[A-Za-z0-9_]+/))
+				keep = substr($0, RSTART, RLENGTH) in want
+		}
+		keep' "$@" "$log")
+	[ -n "$bad" ] || return 0
+	printf '%s\n' "$bad" | sed "s#^#${0##*/}: error: #" >&2
+	return 1
+}
+
+# tools_key: the versions of the tools and rules a check's result depends
+# on: gcc, sparse (its binary: sid's source builds report the version of
+# the last release), spatch and the tip's Coccinelle rules.
+tools_key()
+{
+	gcc --version 2>&1 | head -n 1
+	sha256sum "$SPARSE" 2>&1 | cut -d' ' -f1
+	spatch --version 2>&1 | head -n 1
+	kgit rev-parse -q --verify "$BRANCH:scripts/coccinelle" 2>&1 || echo "no coccinelle rules"
+	printf 'IMS_SKIP_COCCI=%s\n' "${IMS_SKIP_COCCI:-0}"
+}

@@ -38,6 +38,10 @@
 # only on a W=1 warning its parent's build of them lacks. The tip fails on
 # a build error or a W=1 warning in a file the series adds. Exits non-zero
 # if anything failed.
+#
+# Over 300 lines because it is one job with one flow (configs, the tip's
+# build, the patches against their parents, the table), a fifth of it
+# comments; what it shares with scripts/check.sh is in lib.sh.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -98,17 +102,6 @@ mmake()
 	kbuild "$MOUT/$cfg" "$cfg" "$@"
 }
 
-setup_worktree()
-{
-	if ! mgit rev-parse -q --verify HEAD >/dev/null 2>&1; then
-		rm -rf "$MTREE"
-		mkdir -p "$MDIR"
-		kgit worktree prune
-		kgit worktree add -q --detach "$MTREE" "$BASE_TAG"
-	fi
-	mkdir -p "$MOUT" "$MLOG"
-}
-
 checkout()
 {
 	mgit checkout -q --detach "$1"
@@ -126,31 +119,11 @@ record()
 	[ "$state" != FAIL ] || failures=$((failures + 1))
 }
 
-# normalize: compiler diagnostics ("file:line[:col]: warning|error: ...")
-# without line and column numbers and the worktree's path, so that those
-# of a parent and a child commit compare.
-normalize()
-{
-	strip_paths | grep -E '^[^ ]+:[0-9]+(:[0-9]+)?: (warning|error|fatal error)' |
-		sed -E 's/:[0-9]+(:[0-9]+)?: /: /' | sort -u || true
-}
-
-strip_paths()
-{
-	sed -E -e "s#$MTREE/##g" -e 's#(\.\./)+linux/##g'
-}
-
-# new_lines OLD NEW: lines of NEW that OLD lacks.
-new_lines()
-{
-	comm -13 <(printf '%s\n' "$1" | sort -u) <(printf '%s\n' "$2" | sort -u) | sed '/^$/d'
-}
-
 # located LOG NORMALIZED: the first diagnostic of LOG that normalizes to
 # NORMALIZED, with its line number.
 located()
 {
-	strip_paths <"$1" | awk -v want="$2" '{
+	strip_paths "$MTREE" <"$1" | awk -v want="$2" '{
 		l = $0; sub(/:[0-9]+(:[0-9]+)?: /, ": ", l)
 		if (l == want) { print; exit }
 	}'
@@ -160,29 +133,9 @@ located()
 first_error()
 {
 	local e
-	e=$(strip_paths <"$1" | grep -m 1 -E ': (fatal )?error: ' || true)
-	[ -n "$e" ] || e=$(strip_paths <"$1" | grep -m 1 -E '\*\*\*|[Ee]rror' || true)
+	e=$(strip_paths "$MTREE" <"$1" | grep -m 1 -E ': (fatal )?error: ' || true)
+	[ -n "$e" ] || e=$(strip_paths "$MTREE" <"$1" | grep -m 1 -E '\*\*\*|[Ee]rror' || true)
 	printf '%s\n' "${e:-unknown (see $1)}"
-}
-
-# check_config CONFIG FRAGMENT: every CONFIG_X=v of FRAGMENT is in CONFIG
-# (merge_config.sh drops options with unmet dependencies without a word).
-check_config()
-{
-	local config=$1 frag=$2 bad=0 line sym val
-	while IFS= read -r line; do
-		sym=${line%%=*}
-		val=${line#*=}
-		if [ "$val" = n ]; then
-			grep -qx "$sym=.*" "$config" || continue
-			grep -qx "$sym=n" "$config" && continue
-		else
-			grep -qxF "$line" "$config" && continue
-		fi
-		info "error: $line asked for by ${frag#"$IMS_TOP"/}, .config has \"$(grep -E "^(# )?${sym}[= ]" "$config" || echo "nothing")\""
-		bad=1
-	done < <(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*=.*\)$/\1/p' "$frag" | awk -F= '{last[$1] = $0} END {for (s in last) print last[s]}' | sort)
-	return "$bad"
 }
 
 # make_config CONFIG: the .config of CONFIG at the checked out commit (the
@@ -195,9 +148,7 @@ make_config()
 	rm -rf "$gen"
 	mkdir -p "$gen"
 	kbuild "$gen" "$cfg" -s "${base:-tinyconfig}" >/dev/null
-	"$MTREE/scripts/kconfig/merge_config.sh" -m -O "$gen" "$gen/.config" "$frag" >/dev/null
-	kbuild "$gen" "$cfg" -s olddefconfig >/dev/null
-	check_config "$gen/.config" "$frag" ||
+	ARCH=$(frag_field "$cfg" arch) CROSS_COMPILE=$(frag_field "$cfg" cross) merge_config "$MTREE" "$gen" "$frag" ||
 		die "config '$cfg' lacks options kernel-config/matrix/$cfg.config asks for (unmet dependencies?)"
 	cp "$gen/.config" "$MOUT/$cfg.config"
 	rm -rf "$gen"
@@ -317,7 +268,7 @@ patch_child()
 	rm -f "$MLOG/$nnnn-$cfg.failed"
 	if ! build_objects "$cfg" "$log" "${objs[@]}"; then
 		: >"$MLOG/$nnnn-$cfg.failed"
-	elif [ -z "$(normalize <"$log")" ]; then
+	elif [ -z "$(normalize "$MTREE" <"$log")" ]; then
 		record "$nnnn" "$cfg" ok "${#objs[@]} objects"
 		return
 	fi
@@ -344,7 +295,7 @@ patch_parent()
 	if [ "${#objs[@]}" -gt 0 ] && ! build_objects "$cfg" "$log" "${objs[@]}"; then
 		parent="the parent fails too"
 	fi
-	new=$(new_lines "$(normalize <"$log")" "$(normalize <"$MLOG/$nnnn-$cfg.log")")
+	new=$(new_lines "$(normalize "$MTREE" <"$log")" "$(normalize "$MTREE" <"$MLOG/$nnnn-$cfg.log")")
 	if [ -f "$MLOG/$nnnn-$cfg.failed" ]; then
 		# A commit that does not build fails, also when it inherits
 		# the error; the details say which errors the patch adds.
@@ -358,7 +309,7 @@ patch_parent()
 		fi
 		return
 	fi
-	n=$(normalize <"$MLOG/$nnnn-$cfg.log" | wc -l)
+	n=$(normalize "$MTREE" <"$MLOG/$nnnn-$cfg.log" | wc -l)
 	if [ -z "$new" ]; then
 		record "$nnnn" "$cfg" ok "$(wc -l <"$MLOG/$nnnn-$cfg.objects") objects, $n W=1 warnings, none new"
 		return
@@ -404,7 +355,7 @@ tip_build()
 	fi
 	tip_objects "$cfg" "$log"
 	secs=$((SECONDS - start))
-	w=$(normalize <"$log" | in_files "$touched")
+	w=$(normalize "$MTREE" <"$log" | in_files "$touched")
 	if [ -n "$w" ]; then
 		while IFS= read -r line; do
 			TIP_WARNINGS+=("$cfg: $(located "$log" "$line")")
@@ -497,7 +448,8 @@ main()
 	mkdir -p "$MDIR"
 	exec 9>"$MDIR/lock"
 	flock -n 9 || die "another scripts/matrix.sh is running (lock: $MDIR/lock)"
-	setup_worktree
+	setup_worktree "$MTREE"
+	mkdir -p "$MOUT" "$MLOG"
 	rm -f "$MLOG"/*
 	mapfile -t commits < <(kgit rev-list --reverse "$BASE_TAG..$TIP")
 	[ "${#commits[@]}" -gt 0 ] || die "no commits in $BASE_TAG..$rev"

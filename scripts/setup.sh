@@ -3,10 +3,13 @@
 # Install what the workbench needs on Debian 12 and build a sparse that can
 # parse v7.3 headers. Safe to run again: it only does what is missing.
 #
-# Packages come from bookworm; virtme-ng alone comes from trixie (it is
-# Architecture: all and its dependencies are in bookworm). sparse is built
-# from Debian sid's source package because bookworm's 0.6.4 cannot parse
-# v7.3 headers and kbuild then silently turns C=1 off.
+# Packages come from the machine's apt sources (bookworm); virtme-ng alone
+# comes from trixie (it is Architecture: all and its dependencies are in
+# bookworm): its .deb is fetched through a private apt configuration in
+# build/apt and installed as a file. sparse is built from Debian sid's
+# source package, fetched the same way, because bookworm's 0.6.4 cannot
+# parse v7.3 headers and kbuild then silently turns C=1 off. Nothing is
+# added to the machine's apt sources or pins.
 #
 #   scripts/setup.sh [--cross]
 #
@@ -25,8 +28,10 @@ case ${1:-} in
 "") ;;
 *) die "unknown option '$1': scripts/setup.sh [--cross]" ;;
 esac
-SOURCES=/etc/apt/sources.list.d/ims-workbench.sources
-PIN=/etc/apt/preferences.d/ims-workbench
+# virtme-ng (trixie) and sparse's source (sid) come through an apt
+# configuration of the workbench's own under build/apt: the machine's apt
+# sources and pins are left as they are.
+APT=$BUILD/apt
 
 as_root()
 {
@@ -39,36 +44,31 @@ as_root()
 	fi
 }
 
-write_apt_sources()
+# private_apt ARGS: apt-get with build/apt's sources only (trixie's
+# binary packages, sid's source packages), its own lists and cache.
+private_apt()
 {
-	as_root tee "$SOURCES" >/dev/null <<'S'
-# virtme-ng comes from trixie, pinned so nothing else does.
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie experimental
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-# sparse is built from sid's source package.
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/parts" "$APT/prefs"
+	cat >"$APT/sources.list" <<'S'
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
 S
-	as_root tee "$PIN" >/dev/null <<'P'
-Package: *
-Pin: release n=trixie
-Pin-Priority: 100
+	: >"$APT/preferences"
+	apt-get -q -o Dir::Etc::sourcelist="$APT/sources.list" -o Dir::Etc::sourceparts="$APT/parts" \
+		-o Dir::Etc::preferences="$APT/preferences" -o Dir::Etc::preferencesparts="$APT/prefs" \
+		-o Dir::State::Lists="$APT/lists" -o Dir::Cache="$APT/cache" \
+		-o Dir::State::extended_states="$APT/extended_states" \
+		-o APT::Sandbox::User=root -o Acquire::Languages=none "$@"
+}
 
-Package: *
-Pin: release a=experimental
-Pin-Priority: 1
-
-Package: virtme-ng
-Pin: release n=trixie
-Pin-Priority: 990
-P
+# private_update: fetch the indexes of build/apt's sources, once per run.
+private_update()
+{
+	[ -z "${private_updated:-}" ] || return 0
+	local err
+	err=$(private_apt update 2>&1 >/dev/null) ||
+		die "apt-get update of trixie and sid (build/apt) failed: $(grep -m 1 '^E:' <<<"$err" || echo "check the network")"
+	private_updated=1
 }
 
 missing_packages()
@@ -84,24 +84,25 @@ install_packages()
 {
 	local missing
 	missing=$(missing_packages)
-	if [ -z "$missing" ] && [ -f "$SOURCES" ]; then
-		return 0
-	fi
-	[ -z "$missing" ] || info "installing: $(echo "$missing" | tr '\n' ' ')"
-	write_apt_sources
+	[ -n "$missing" ] || return 0
+	info "installing: $(echo "$missing" | tr '\n' ' ')"
 	export DEBIAN_FRONTEND=noninteractive
 	as_root apt-get update -q >/dev/null ||
-		die "apt-get update failed: check the network and $SOURCES"
+		die "apt-get update failed: check the network and apt's sources"
 	# shellcheck disable=SC2046
-	as_root apt-get install -y -q --no-install-recommends -t bookworm $(missing_packages | grep -vx virtme-ng) >/dev/null ||
+	as_root apt-get install -y -q --no-install-recommends $(missing_packages | grep -vx virtme-ng) >/dev/null ||
 		die "installing bookworm packages failed: run 'apt-get install ${PACKAGES[*]}' to see why"
 	if missing_packages | grep -qx virtme-ng; then
-		as_root apt-get install -y -q --no-install-recommends virtme-ng >/dev/null ||
-			die "installing virtme-ng from trixie failed: run 'apt-get install virtme-ng' to see why"
+		# trixie's package file, installed from the file: its
+		# dependencies come from the machine's own sources (bookworm).
+		private_update
+		rm -rf "$APT/debs"
+		mkdir -p "$APT/debs"
+		(cd "$APT/debs" && private_apt download virtme-ng >/dev/null) ||
+			die "downloading virtme-ng from trixie failed"
+		as_root apt-get install -y -q --no-install-recommends "$APT"/debs/virtme-ng_*.deb >/dev/null ||
+			die "installing virtme-ng failed: run 'apt-get install $APT/debs/virtme-ng_*.deb' to see why"
 	fi
-	# Never take libc or python from a newer suite.
-	dpkg-query -W -f='${Version}\n' libc6 | grep -q 'deb12' ||
-		die "libc6 is not bookworm's: check the apt pins in $PIN"
 }
 
 build_sparse()
@@ -113,8 +114,9 @@ build_sparse()
 	info "building sparse from Debian sid's source package"
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
-	(cd "$dir.tmp" && apt-get source -q --download-only sparse >/dev/null 2>&1) ||
-		die "cannot fetch sparse's source from sid: check the deb-src entry in $SOURCES"
+	private_update
+	(cd "$dir.tmp" && private_apt source --download-only sparse >/dev/null 2>&1) ||
+		die "cannot fetch sparse's source from sid (build/apt)"
 	tar -xzf "$dir.tmp"/sparse_*.orig.tar.gz -C "$dir.tmp"
 	src=$(find "$dir.tmp" -mindepth 1 -maxdepth 1 -type d -name 'sparse-*' | head -n 1)
 	make -s -C "$src" -j"$JOBS" HAVE_LIBXML=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LLVM=no sparse >/dev/null 2>&1 ||
@@ -128,4 +130,6 @@ build_sparse()
 install_packages
 mkdir -p "$TOOLS"
 build_sparse
+# The indexes and package files are not needed again (about 100 MB).
+rm -rf "$APT"
 info "setup done (sparse $("$TOOLS/sparse/sparse" --version), $(vng --version 2>/dev/null | head -n 1))"

@@ -16,6 +16,8 @@ tap=$outdir/workbench.tap
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0 failed=0
+# The identity of mainline's release commits and tags.
+linus=(-c "user.name=Linus Torvalds" -c user.email=torvalds@linux-foundation.org)
 : >"$tap.body"
 
 # ok NAME / not_ok NAME WHY: one TAP result.
@@ -118,11 +120,12 @@ test_base()
 	fake_kernel "$work/mainline" 7.3.0-rc7
 	echo '*.o' >"$work/mainline/.gitignore"
 	git -C "$work/mainline" init -q && git -C "$work/mainline" add -A &&
-		git -C "$work/mainline" -c user.name=t -c user.email=t@t commit -qm "Linux 7.3-rc7"
+		git -C "$work/mainline" "${linus[@]}" commit -qm "Linux 7.3-rc7" &&
+		git -C "$work/mainline" "${linus[@]}" tag -a -m "Linux 7.3-rc7" v7.3-rc7
 	local before
 	before=$(git -C "$work/mainline" for-each-ref; git -C "$work/mainline" status --porcelain)
 	out=$(LINUX_SRC=$work/mainline run_in "$p" "$p/scripts/base.sh" 2>&1)
-	[ $? -eq 0 ] && [ "$(git -C "$p/build/linux" rev-parse v7.3-rc7)" = "$(git -C "$work/mainline" rev-parse HEAD)" ] &&
+	[ $? -eq 0 ] && [ "$(git -C "$p/build/linux" rev-parse 'v7.3-rc7^{commit}')" = "$(git -C "$work/mainline" rev-parse HEAD)" ] &&
 		[ "$before" = "$(git -C "$work/mainline" for-each-ref; git -C "$work/mainline" status --porcelain)" ] &&
 		ok "base: LINUX_SRC at v7.3-rc7 is used without modifying it" ||
 		not_ok "base: LINUX_SRC at v7.3-rc7 is used without modifying it" "$out"
@@ -381,11 +384,361 @@ test_shellcheck()
 	[ $? -eq 0 ] && ok "shellcheck of the workbench scripts" || not_ok "shellcheck of the workbench scripts" "$(head -n 5 <<<"$out")"
 }
 
+# ---- Issue 19, findings 6 to 8: the check cache and checkpatch, a fresh
+# ---- machine, and what check.sh, matrix.sh and config.sh share (lib.sh).
+
+# in_check BUILD KTREE CODE: CODE in a bash that sourced scripts/check.sh.
+in_check()
+{
+	IMS_BUILD=$1 KTREE=$2 bash -c '. "$1/scripts/check.sh"; set +e; eval "$2"' _ "$top" "$3"
+}
+
+# check_tree DIR: a fake kernel git tree, tagged v7.3-rc7, with one patch
+# on branch ims and a Coccinelle rule.
+check_tree()
+{
+	local k=$1
+	fake_kernel "$k" 7.3.0-rc7
+	echo '*.o' >"$k/.gitignore"
+	mkdir -p "$k/scripts/coccinelle"
+	echo '// rule 1' >"$k/scripts/coccinelle/a.cocci"
+	git -C "$k" init -q -b ims && git -C "$k" add -A &&
+		git -C "$k" -c user.name=t -c user.email=t@t commit -qm base &&
+		git -C "$k" tag v7.3-rc7 &&
+		commit_change "$k" kernel/file.c 's/one/ONE/' "test: A change"
+}
+
+# shellcheck disable=SC2016
+test_check_key()
+{
+	local cb=$work/ck/build k=$work/ck/linux keys=() key out
+	check_tree "$k"
+	mkdir -p "$cb/check/out" "$cb/tools/sparse"
+	echo CONFIG_A=y >"$cb/check/out/.config.vm"
+	printf '#!/bin/sh\n# sparse 1\n' >"$cb/tools/sparse/sparse"
+	# gcc and spatch as functions, which come before PATH; the patch is
+	# the same commit throughout.
+	local patch
+	patch=$(git -C "$k" rev-parse ims)
+	key()
+	{
+		in_check "$cb" "$k" "gcc() { echo 'gcc (fake) $1'; }; spatch() { echo 'spatch version $2'; }
+			check_key 0001-a-change $patch"
+	}
+	keys+=("$(key 12.2 1.1.1)")
+	keys+=("$(key 12.3 1.1.1)")
+	keys+=("$(key 12.2 1.1.2)")
+	printf '#!/bin/sh\n# sparse 2\n' >"$cb/tools/sparse/sparse"
+	keys+=("$(key 12.2 1.1.2)")
+	echo '// rule 2' >>"$k/scripts/coccinelle/a.cocci"
+	git -C "$k" -c user.name=t -c user.email=t@t commit -qam "test: New rule"
+	keys+=("$(key 12.2 1.1.2)")
+	out=$(printf '%s\n' "${keys[@]}")
+	for key in "${keys[@]}"; do
+		[[ $key =~ ^[0-9a-f]{64}$ ]] || out="not a key: $key"
+	done
+	[ "$(sort -u <<<"$out" | grep -cE '^[0-9a-f]{64}$')" -eq 5 ] &&
+		ok "check: the cache key changes with gcc, spatch, the sparse binary and the Coccinelle rules" ||
+		not_ok "check: the cache key changes with gcc, spatch, the sparse binary and the Coccinelle rules" "$out"
+}
+
+# The stubs of run_checks' steps for the two tests below.
+# shellcheck disable=SC2016
+CHECK_STUBS='commits=(c1 c2) names=(n1 n2) keys=(k1 k2)
+	mkdir -p "$CLOG" "$BUILD/check/passed" "$COUT"
+	kgit() { echo tip; }
+	cgit() { [ "$1" != checkout ] || echo "checkout $*" >>"$BUILD/log"; }
+	check_kerneldoc() { :; }; check_cocci() { :; }; check_checkpatch() { :; }
+	cocci_batch() { echo cocci >>"$BUILD/log"; }'
+
+# shellcheck disable=SC2016
+test_check_checkpatch_tree()
+{
+	local b=$work/cp/build out
+	out=$(in_check "$b" "$work/cp/linux" "$CHECK_STUBS"'
+		checkpatch_all() { sleep 1; echo "checkpatch done" >>"$BUILD/log"; }
+		check_compile() { echo "checkout of $2 for its build" >>"$BUILD/log"; }
+		run_checks 0 1; cat "$BUILD/log"')
+	[ "$(grep -n . <<<"$out" | grep -E 'checkpatch done|checkout' | cut -d: -f2- | tr '\n' '|')" = \
+	  "checkout checkout -q --detach tip|checkpatch done|checkout of c1 for its build|checkout of c2 for its build|" ] &&
+		ok "check: checkpatch runs while the check tree stays at the tip, and ends before other commits are checked out" ||
+		not_ok "check: checkpatch runs while the check tree stays at the tip, and ends before other commits are checked out" "$out"
+}
+
+# shellcheck disable=SC2016
+test_check_not_built()
+{
+	local b=$work/nb/build out
+	# The config builds drivers/a.o and not drivers/b.o.
+	local stubs=$CHECK_STUBS'
+		checkpatch_all() { :; }
+		objects_of() { printf "drivers/a.o\ndrivers/b.o\n"; }
+		cmake() { [ "$1" != -s ] || return 0; mkdir -p "$COUT/drivers"; touch "$COUT/drivers/a.o"; echo "  CHECK   drivers/a.c"; }
+		run_checks 0 2>&1; echo "failures=$failures unchecked=$unchecked"; ls "$BUILD/check/passed"'
+	out=$(in_check "$b" "$work/nb/linux" "$stubs")
+	grep -q '^NOT CHECKED n1: drivers/b.o (the vm config does not build it' <<<"$out" &&
+		grep -qx 'failures=0 unchecked=1' <<<"$out" && ! grep -qx k1 <<<"$out" &&
+		ok "check: an object the config does not build is reported as not checked, and its patch is not remembered as passed" ||
+		not_ok "check: an object the config does not build is reported as not checked, and its patch is not remembered as passed" "$out"
+	# The same with both objects built: passed and remembered.
+	out=$(in_check "$b" "$work/nb/linux" "${stubs//touch \"\$COUT\/drivers\/a.o\"/touch \"\$COUT\/drivers\/a.o\" \"\$COUT\/drivers\/b.o\"}")
+	! grep -q 'NOT CHECKED' <<<"$out" && grep -qx k1 <<<"$out" &&
+		ok "check: a patch whose objects all build passes and is remembered" ||
+		not_ok "check: a patch whose objects all build passes and is remembered" "$out"
+}
+
+# One copy of what the scripts share, in lib.sh; check_config turns
+# merge_config.sh's warnings about the fragments' own options into errors.
+# shellcheck disable=SC2016
+test_lib_shared()
+{
+	local f defs="" out
+	for f in strip_paths normalize new_lines setup_worktree merge_config check_config; do
+		[ "$(cat "$top"/scripts/*.sh | grep -c "^$f()")" -eq 1 ] && grep -q "^$f()" "$top/scripts/lib.sh" ||
+			defs+="$f defined $(grep -l "^$f()" "$top"/scripts/*.sh | tr '\n' ' ')"
+	done
+	[ -z "$defs" ] && ok "lib.sh: one copy of normalize, new_lines, setup_worktree and check_config" ||
+		not_ok "lib.sh: one copy of normalize, new_lines, setup_worktree and check_config" "$defs"
+
+	printf 'CONFIG_A=y\n# CONFIG_B is not set\n# CONFIG_C enables the frobnicator\n' >"$work/frag.config"
+	printf 'WARNING: Value requested for CONFIG_A not in final .config\nRequested value: CONFIG_A=y\nActual value:    \n' >"$work/merge1.log"
+	printf 'WARNING: CONFIG_B differs:\nRequested value: # CONFIG_B is not set\nActual value:    CONFIG_B=y\n' >>"$work/merge1.log"
+	printf 'WARNING: CONFIG_C differs:\nRequested value: CONFIG_C=y\nActual value:    CONFIG_C=m\n' >"$work/merge2.log"
+	printf 'WARNING: CONFIG_TINY_RCU differs:\nRequested value: CONFIG_TINY_RCU=y\nActual value:    \n' >>"$work/merge2.log"
+	out=$(bash -c '. "$1/scripts/lib.sh"; check_config "$2/merge1.log" "$2/frag.config" && echo PASSED
+		check_config "$2/merge2.log" "$2/frag.config" && echo PASSED' _ "$top" "$work" 2>&1)
+	[ "$(grep -c 'error: WARNING' <<<"$out")" -eq 2 ] && grep -q 'error: Requested value: # CONFIG_B is not set' <<<"$out" &&
+		[ "$(grep -c PASSED <<<"$out")" -eq 1 ] && ! grep -q 'CONFIG_C\|TINY_RCU' <<<"$out" &&
+		ok "lib.sh: check_config fails on merge_config.sh's warnings about the fragments' options, and only those" ||
+		not_ok "lib.sh: check_config fails on merge_config.sh's warnings about the fragments' options, and only those" "$out"
+
+	# A directory that is not a worktree (git -C finds the project's
+	# repository above it) is made into one.
+	local k=$work/wt/linux
+	check_tree "$k"
+	mkdir -p "$work/wt/build/check/linux"
+	git -C "$work/wt" init -q && git -C "$work/wt" -c user.name=t -c user.email=t@t commit -q --allow-empty -m project
+	out=$(IMS_BUILD=$work/wt/build KTREE=$k bash -c '. "$1/scripts/lib.sh"; setup_worktree "$BUILD/check/linux"' _ "$top" 2>&1)
+	[ -f "$work/wt/build/check/linux/.git" ] && [ -f "$work/wt/build/check/linux/kernel/file.c" ] &&
+		ok "lib.sh: setup_worktree makes a worktree of a directory that is not one" ||
+		not_ok "lib.sh: setup_worktree makes a worktree of a directory that is not one" "$out"
+}
+
+# fake_apt BIN LOG: apt-get, dpkg-query, vng that log their arguments to LOG;
+# virtme-ng is not installed until a virtme-ng_*.deb is.
+fake_apt()
+{
+	local bin=$1 log=$2
+	mkdir -p "$bin"
+	cat >"$bin/apt-get" <<EOF
+#!/bin/bash
+echo "apt-get \$*" >>"$log"
+case " \$* " in
+*" download virtme-ng "*) touch virtme-ng_1.35-1_all.deb ;;
+*" source --download-only sparse "*)
+	mkdir -p sparse-0.6.5 && printf 'sparse:\n\tprintf "#!/bin/sh\\\\necho v0.6.5\\\\n" >sparse; chmod +x sparse\n' >sparse-0.6.5/Makefile &&
+		tar -czf sparse_0.6.5.orig.tar.gz sparse-0.6.5 && rm -rf sparse-0.6.5 ;;
+*" install "*virtme-ng_*.deb*) touch "$bin/virtme-ng-installed" ;;
+esac
+EOF
+	cat >"$bin/dpkg-query" <<EOF
+#!/bin/bash
+[ "\${*: -1}" != virtme-ng ] || [ -e "$bin/virtme-ng-installed" ] || exit 1
+echo "install ok installed"
+EOF
+	chmod +x "$bin/apt-get" "$bin/dpkg-query"
+}
+
+test_setup_private_apt()
+{
+	local p=$work/setup bin=$work/setup/bin log=$work/setup/apt.log out before
+	project "$p"
+	fake_apt "$bin" "$log"
+	: >"$log"
+	before=$(ls -l /etc/apt/sources.list.d /etc/apt/preferences.d 2>&1)
+	# lib.sh puts /usr/bin first: exported functions take the fakes' place.
+	out=$(export IMS_BUILD=$p/build
+	      eval "apt-get() { '$bin/apt-get' \"\$@\"; }; dpkg-query() { '$bin/dpkg-query' \"\$@\"; }"
+	      export -f apt-get dpkg-query
+	      "$p/scripts/setup.sh" 2>&1)
+	local private="-o Dir::Etc::sourcelist=$p/build/apt/sources.list -o Dir::Etc::sourceparts=$p/build/apt/parts"
+	[ $? -eq 0 ] && [ "$(ls -l /etc/apt/sources.list.d /etc/apt/preferences.d 2>&1)" = "$before" ] &&
+		grep -q "^apt-get -q $private .* update$" "$log" &&
+		grep -q "^apt-get -q $private .* download virtme-ng$" "$log" &&
+		grep -q "^apt-get -q $private .* source --download-only sparse$" "$log" &&
+		grep -qE "^apt-get install -y -q --no-install-recommends $p/build/apt/debs/virtme-ng_1.35-1_all.deb$" "$log" &&
+		! grep -E ' (download|source) ' "$log" | grep -vqF -- "$private" &&
+		! grep -E ' install ' "$log" | grep -q 'Dir::' &&
+		[ -x "$p/build/tools/sparse/sparse" ] && [ ! -e "$p/build/apt" ] &&
+		ok "setup: trixie's virtme-ng and sid's sparse come through build/apt; the machine's apt sources are untouched" ||
+		not_ok "setup: trixie's virtme-ng and sid's sparse come through build/apt; the machine's apt sources are untouched" "$out
+$(cat "$log")"
+}
+
+# ./run on a machine without make installs it, then runs make.
+test_run_bootstrap()
+{
+	local bin=$work/boot/bin log=$work/boot/log out t
+	mkdir -p "$bin"
+	for t in bash env id dirname chmod; do
+		ln -s "$(command -v "$t")" "$bin/$t"
+	done
+	cat >"$bin/apt-get" <<EOF
+#!/bin/bash
+echo "apt-get \$*" >>"$log"
+if [ "\${*: -1}" = make ]; then
+	printf '#!/bin/bash\necho "make \$*" >>"$log"\n' >"$bin/make"
+	chmod +x "$bin/make"
+fi
+EOF
+	chmod +x "$bin/apt-get"
+	# run_as VERB EXPECTED NAME: ./run VERB with only $bin on PATH; what
+	# apt-get and make were asked, joined by '|', must be EXPECTED.
+	run_as()
+	{
+		: >"$log"
+		out=$(PATH=$bin "$bin/bash" "$top/run" "$1" 2>&1)
+		[ $? -eq 0 ] && [ "$(tr '\n' '|' <"$log")" = "$2" ] && ok "$3" || not_ok "$3" "$out
+$(cat "$log")"
+	}
+	run_as demo "apt-get update -q|apt-get install -y -q --no-install-recommends make|make demo|" \
+		"run: on a machine without make, installs make and runs 'make demo'"
+	run_as test "make test|" "run: with make there, runs 'make test' and installs nothing"
+	grep -q '^exec \./run test$' "$top/.ci/run" &&
+		ok "ci: .ci/run goes through ./run" || not_ok "ci: .ci/run goes through ./run" "$(cat "$top/.ci/run")"
+}
+
+# LINUX_SRC must be mainline's v7.3-rc7: HEAD at the annotated tag, tagged
+# and committed by Linus Torvalds, and the pinned commit when there is one.
+test_base_mainline()
+{
+	local p=$work/ml m=$work/ml/src out why head
+	project "$p"
+	fake_kernel "$m" 7.3.0-rc7
+	echo '*.o' >"$m/.gitignore"
+	git -C "$m" init -q && git -C "$m" add -A && git -C "$m" "${linus[@]}" commit -qm "Linux 7.3-rc7"
+	base_refused()
+	{
+		why=$1
+		shift
+		out=$(env "$@" LINUX_SRC="$m" IMS_BUILD="$p/build" IMS_SHARED_BASE="$p/shared" \
+			IMS_DEBIAN_SRC_VER=0~no-such-version "$p/scripts/base.sh" 2>&1)
+		[ $? -ne 0 ] && grep -q "$why" <<<"$out" && [ ! -e "$p/build/linux" ] &&
+			ok "base: LINUX_SRC refused: $why" || not_ok "base: LINUX_SRC refused: $why" "$out"
+	}
+	base_refused "has no tag v7.3-rc7"
+	git -C "$m" tag v7.3-rc7
+	base_refused "v7.3-rc7 is not an annotated tag"
+	git -C "$m" -c user.name=Someone -c user.email=s@x tag -f -a -m "Linux 7.3-rc7" v7.3-rc7 >/dev/null
+	base_refused "v7.3-rc7 is tagged by Someone <s@x>"
+	git -C "$m" "${linus[@]}" tag -f -a -m "Linux 7.3-rc7" v7.3-rc7 >/dev/null
+	commit_change "$m" kernel/file.c 's/one/ONE/' "Local change"
+	base_refused "is at .*, not at its tag v7.3-rc7"
+	git -C "$m" reset -q --hard HEAD~1
+	base_refused "mainline's is 000000000000" IMS_MAINLINE_COMMIT=0000000000000000000000000000000000000000
+	head=$(git -C "$m" rev-parse HEAD)
+	out=$(LINUX_SRC=$m IMS_MAINLINE_COMMIT=$head run_in "$p" "$p/scripts/base.sh" 2>&1)
+	[ $? -eq 0 ] && [ "$(git -C "$p/build/linux" rev-parse 'v7.3-rc7^{commit}')" = "$head" ] &&
+		ok "base: LINUX_SRC at mainline's tag and pinned commit is taken, with its own tag" ||
+		not_ok "base: LINUX_SRC at mainline's tag and pinned commit is taken, with its own tag" "$out"
+}
+
+test_shellcheck_run()
+{
+	command -v shellcheck >/dev/null 2>&1 || return 0
+	local out
+	out=$(cd "$top" && shellcheck -x run 2>&1)
+	[ $? -eq 0 ] && ok "shellcheck of ./run" || not_ok "shellcheck of ./run" "$(head -n 5 <<<"$out")"
+}
+# ---- end of issue 19, findings 6 to 8
+
+# ---- issue 20, findings 1 and 5: make mail (scripts/mail.sh) on a tiny tree
+# mail_series K: the test series on branch ims of K: an NTB fix, then two
+# core changes; SED changes the first of those.
+mail_series()
+{
+	local k=$1 sed=$2 f file sedx subj
+	git -C "$k" checkout -q -f -B ims v7.3-rc7
+	for f in "drivers/ntb.c|s/one/ONE/|NTB: Fix one" "kernel/file.c|$sed|core: Change two" \
+		 "kernel/file.c|s/three/THREE/|core: Change three"; do
+		IFS='|' read -r file sedx subj <<<"$f"
+		sed -i "$sedx" "$k/$file"
+		git -C "$k" -c user.name=t -c user.email=t@t.example commit -qam "$subj" -m "Body of $subj."
+	done
+}
+
+# v1 is exported and committed in the project; v2 changes one patch. The
+# mails are "[PATCH v2 N/3]", the cover letter has b4's range-diff against
+# v1, and a series without NTB fixes at its front is refused.
+test_mail()
+{
+	local name="mail: v2 mails with b4's range-diff against v1 from the project's history"
+	if ! command -v b4 >/dev/null 2>&1 || ! command -v git-filter-repo >/dev/null 2>&1; then
+		n=$((n + 1))
+		echo "ok $n $name # SKIP b4 or git-filter-repo is not installed" >>"$tap.body"
+		return
+	fi
+	local p=$work/mail k=$work/mail/build/linux v1 out rc cover
+	local -a env=(env HOME="$work/mail-home" IMS_BUILD="$p/build")
+	mkdir -p "$work/mail-home" "$k/scripts" "$k/kernel" "$k/drivers"
+	project "$p"
+	printf '[user]\n\tname = Mail Test\n\temail = mail@t.example\n' >"$work/mail-home/.gitconfig"
+	printf 'line one\nline two\nline three\n' >"$k/kernel/file.c"
+	printf 'ntb one\n' >"$k/drivers/ntb.c"
+	printf '#!/bin/sh\necho "Maint Ainer <maint@t.example>"\n' >"$k/scripts/get_maintainer.pl"
+	chmod +x "$k/scripts/get_maintainer.pl"
+	git -C "$k" init -q
+	git -C "$k" add -A
+	git -C "$k" "${linus[@]}" commit -qm "Linux 7.3-rc7"
+	git -C "$k" tag v7.3-rc7
+	mail_series "$k" 's/two/TWO/'
+	printf 'test: The series\n\nWhat it does.\n\nBased on v7.3-rc7; the diffstat, written by scripts/export.sh:\n' \
+		>"$p/cover-letter.txt"
+	"${env[@]}" "$p/scripts/export.sh" >/dev/null 2>&1
+	git -C "$p" init -q
+	git -C "$p" add series patches cover-letter.txt scripts
+	git -C "$p" -c user.name=t -c user.email=t@t.example commit -qm "v1"
+	v1=$(git -C "$p" rev-parse HEAD)
+
+	mail_series "$k" 's/two/2/'
+	out=$("${env[@]}" IMS_MAIL_V1="$v1" "$p/scripts/mail.sh" 2>&1)
+	rc=$?
+	cover=$(cat "$p"/build/mail/out/0000-*.eml 2>/dev/null)
+	[ $rc -eq 0 ] && [ "$(sed -n '/^Subject: \[PATCH v2 [0-3]\/3\] /p' "$p"/build/mail/out/*.eml | wc -l)" = 4 ] &&
+		grep -q "^Range-diff against v1:" <<<"$cover" &&
+		grep -qE '^1: +[0-9a-f]+ = 1: +[0-9a-f]+ NTB: Fix one$' <<<"$cover" &&
+		grep -q "sent/ims-v1" <<<"$out" && grep -q "NTB fixes at the front (patches 1-1 of 3)" <<<"$out" &&
+		ok "$name" || not_ok "$name" "$out"
+
+	git -C "$k" checkout -q -f -B ims v7.3-rc7
+	printf 'x\n' >>"$k/kernel/file.c"
+	git -C "$k" -c user.name=t -c user.email=t@t.example commit -qam "core: Not an NTB fix first"
+	sed -i 's/one/ONE/' "$k/drivers/ntb.c"
+	git -C "$k" -c user.name=t -c user.email=t@t.example commit -qam "NTB: Fix one"
+	out=$("${env[@]}" IMS_MAIL_V1="$v1" "$p/scripts/mail.sh" 2>&1)
+	[ $? -ne 0 ] && grep -q "does not start with NTB fixes" <<<"$out" &&
+		ok "mail: a series without the NTB fixes at its front is refused" ||
+		not_ok "mail: a series without the NTB fixes at its front is refused" "$out"
+}
+# ---- end of issue 20, findings 1 and 5
+
 test_base
 test_apply_export
 test_verdict
 test_targets
 test_shellcheck
+# issue 19, findings 6 to 8
+test_check_key
+test_check_checkpatch_tree
+test_check_not_built
+test_lib_shared
+test_setup_private_apt
+test_run_bootstrap
+test_base_mainline
+test_shellcheck_run
+
+# issue 20, findings 1 and 5
+test_mail
 
 {
 	echo "TAP version 13"
