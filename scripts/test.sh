@@ -8,7 +8,8 @@
 # the line 'N passed, N failed'.
 #
 # Guests (each with QEMU's edu device): intremap (VT-d interrupt remapping,
-# IMS offered), none (no IOMMU) and caching (VT-d in caching mode, as a
+# IMS offered), none (no IOMMU), nosid (remapping without source-id
+# checks: intremap=nosid) and caching (VT-d in caching mode, as a
 # guest's vIOMMU); the last two are the negative runs.
 #
 # A fourth guest, like intremap, boots the debug kernel (KASAN, lockdep,
@@ -28,7 +29,7 @@ TEST=$BUILD/test
 RESULTS=$TEST/results
 KSFT=$TEST/kselftest
 S=$IMS_TOP/scripts
-runs=${IMS_RUNS:-intremap none caching}
+runs=${IMS_RUNS:-intremap none nosid caching}
 debug=${IMS_DEBUG:-quick}
 
 # step NAME COMMAND...: run one step, timed, its output in a log.
@@ -170,7 +171,7 @@ wait_build()
 # "not run": a narrowed run can never pass as the full one.
 required_runs()
 {
-	echo "workbench checks uml uml-default intremap none caching"
+	echo "workbench checks uml uml-default intremap none nosid caching"
 	[ "$debug" = full ] && echo debug-full || echo debug
 }
 

@@ -5,6 +5,7 @@
 # mask, the IMS stand-in; --iommu picks the interrupt remapping setup:
 #   intremap  q35 + intel-iommu,intremap=on          (IMS offered)
 #   caching   the same with caching-mode=on           (a guest's vIOMMU: no IMS)
+#   nosid     intremap, booted with intremap=nosid     (no source-id check: no IMS)
 #   none      no IOMMU                                (no remapping: no IMS)
 #
 #   scripts/vm.sh [--variant vm|debug] [--iommu MODE] [--cpus N] [--append ARGS]
@@ -65,8 +66,12 @@ qemu_opts="-device edu,dma_mask=0xffffffffffffffff"
 case $iommu in
 intremap) qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on $qemu_opts" ;;
 caching) qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on $qemu_opts" ;;
+nosid)
+	qemu_opts="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on $qemu_opts"
+	append="$append intremap=nosid"
+	;;
 none) qemu_opts="-machine q35 $qemu_opts" ;;
-*) die "unknown --iommu '$iommu': use intremap, caching or none" ;;
+*) die "unknown --iommu '$iommu': use intremap, caching, nosid or none" ;;
 esac
 qemu_opts="$qemu_opts$extra"
 
