@@ -722,8 +722,28 @@ test_mail()
 }
 # ---- end of issue 20, findings 1 and 5
 
+# check.sh's config_builds: a single target is compiled whatever the config
+# says, so the objects the config does not build are left out before.
+test_config_builds()
+{
+	local t=$work/cb out
+	mkdir -p "$t/tree/drivers/x" "$t/out"
+	# shellcheck disable=SC2016 # make variables, not shell ones
+	printf 'obj-$(CONFIG_ON)\t\t+= on.o\nobj-$(CONFIG_OFF)\t+= off.o\ncomp-y := part.o\nobj-$(CONFIG_OFF) += comp.o\nobj-y += always.o\n' \
+		>"$t/tree/drivers/x/Makefile"
+	printf 'CONFIG_ON=y\n' >"$t/out/.config"
+	out=$(CTREE=$t/tree COUT=$t/out bash -c 'eval "$(sed -n "/^config_builds()/,/^}/p" "$1")"
+		for o in on off part always unknown; do
+			config_builds "drivers/x/$o.o" && echo -n "$o=y " || echo -n "$o=n "
+		done' _ "$top/scripts/check.sh")
+	[ "$out" = "on=y off=n part=n always=y unknown=y " ] &&
+		ok "check: objects of options the config leaves off are not compiled as single targets" ||
+		not_ok "check: objects of options the config leaves off are not compiled as single targets" "$out"
+}
+
 test_base
 test_apply_export
+test_config_builds
 test_verdict
 test_targets
 test_shellcheck
