@@ -35,6 +35,26 @@ compare_export()
 	echo "$state"
 }
 
+# restore_notes PATCH: a patch's notes for reviewers (what changed since the
+# last revision) stand in its commit message below a line "---", so that
+# format-patch and b4 put them between the changelog and the diffstat. git am
+# drops everything after the first "---": put the notes back into the commit
+# it made, so that scripts/export.sh gives the same patch again.
+restore_notes()
+{
+	local patch=$1 notes msg
+	# From the first "---" (with the blank line before it, if any) to the
+	# last one before the diff, which format-patch wrote above the diffstat.
+	notes=$(awk '/^diff --git /{ exit } { line[++n] = $0 } $0 == "---" { if (!first) first = n; last = n }
+		END { if (first && first < last) { if (line[first - 1] == "") print "";
+			for (i = first; i < last; i++) print line[i] } }' "$patch")
+	[ -n "$notes" ] || return 0
+	msg=$(mktemp)
+	{ kgit log -1 --format=%B | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; printf '%s\n' "$notes"; } >"$msg"
+	kgit commit -q --amend --no-verify --cleanup=verbatim -F "$msg"
+	rm -f "$msg"
+}
+
 # report_failure PATCH OUTPUT: one line naming the patch, file and hunk.
 report_failure()
 {
@@ -69,6 +89,7 @@ main()
 			kgit am --abort >/dev/null 2>&1 || true
 			report_failure "$p" "$out"
 		fi
+		restore_notes "$IMS_TOP/patches/$p"
 		n=$((n + 1))
 	done < <(series_patches)
 	info "applied $n patches on $BASE_TAG: $KTREE is at '$BRANCH' ($(kgit rev-parse --short HEAD))"

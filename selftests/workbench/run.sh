@@ -156,6 +156,9 @@ test_apply_export()
 
 	commit_change "$k" kernel/file.c 's/one/ONE/' "test: First change"
 	commit_change "$k" kernel/file.c 's/three/THREE/' "test: Second change"
+	# Notes for reviewers below "---" in the commit message survive git am.
+	printf 'test: Second change\n\nBody.\n\nSigned-off-by: t <t@t>\n---\nv2:\n - changed for the test\n' |
+		git -C "$k" -c user.name=t -c user.email=t@t commit -q --amend --cleanup=verbatim -F -
 	run_in "$p" "$p/scripts/export.sh" >/dev/null 2>&1
 	expect "export: writes one patch per commit and the series" \
 		test "$(grep -vc '^#' "$p/series")" -eq 2
@@ -176,6 +179,8 @@ test_apply_export()
 	[ $? -eq 0 ] && [ "$(git -C "$k" log -1 --format=%s)" = "test: Second change" ] &&
 		ok "apply: a clean clone applies the series onto a fresh base" ||
 		not_ok "apply: a clean clone applies the series onto a fresh base" "$out"
+	expect "apply: a patch's notes below \"---\" are kept in its commit" \
+		grep -qx ' - changed for the test' <(git -C "$k" log -1 --format=%B)
 
 	# A tree that holds the series already is kept: same commits, and a
 	# file the series changes is not written again.
