@@ -83,7 +83,7 @@ kgit()
 
 have_base()
 {
-	[ -d "$KTREE/.git" ] && kgit rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null
+	[ -e "$KTREE/.git" ] && kgit rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null
 }
 
 # The CC= value for kernel builds, with ccache when present.

@@ -28,12 +28,17 @@ done
 # kselftests, installed on the host by scripts/test.sh. The runner writes
 # the output of each test, i.e. its subtest results, to /dev/stdout, which
 # virtme-ng points at its console port: point it back at the caller's
-# standard output, so that the subtests end up in the TAP file.
+# standard output, so that the subtests end up in the TAP file. The runner
+# appends to /dev/stdout, i.e. opens the file anew at its end, while its
+# own lines go through the inherited descriptor: open that one for
+# appending too, or its offset lags behind and its lines overwrite the
+# subtests' output.
 if [ "$ksft" != - ] && [ "$#" -gt 0 ]; then
 	ln -sfn /proc/self/fd/1 /dev/stdout
 	for t in "$@"; do
+		: >"$results/kselftest-$t.tap"
 		(cd "$ksft" && ./run_kselftest.sh ${KSFT_TIMEOUT:+-o "$KSFT_TIMEOUT"} -c "$t" 2>&1) \
-			>"$results/kselftest-$t.tap"
+			>>"$results/kselftest-$t.tap"
 	done
 fi
 
