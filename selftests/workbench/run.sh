@@ -746,6 +746,43 @@ test_config_builds()
 		not_ok "check: objects of options the config leaves off are not compiled as single targets" "$out"
 }
 
+# linkcheck.sh: every commit of the series is built on top of the previous
+# one's objects; a failure is recorded and the run goes on; a tree that
+# linked before is not built again.
+test_linkcheck()
+{
+	local p=$work/lc k out
+	k=$p/build/linux
+	project "$p"
+	mkdir -p "$k"
+	fake_kernel "$k" 7.3.0-rc7
+	# A kernel Makefile that fails on BROKEN and warns on WARN in file.c.
+	printf '%s\n' 'all bzImage modules olddefconfig:' \
+		'	@! grep -q BROKEN kernel/file.c || { echo "kernel/file.c:1: error: broken"; exit 1; }' \
+		'	@! grep -q WARN kernel/file.c || echo "kernel/file.c:2: warning: warned"' >>"$k/Makefile"
+	rm "$k/.gitignore"
+	git -C "$k" init -q
+	git -C "$k" add -A
+	git -C "$k" -c user.name=t -c user.email=t@t commit -qm base
+	git -C "$k" tag v7.3-rc7
+	git -C "$k" checkout -q -b ims
+	commit_change "$k" kernel/file.c 's/one/ONE/' "test: Fine"
+	commit_change "$k" kernel/file.c 's/two/BROKEN/' "test: Break"
+	commit_change "$k" kernel/file.c 's/BROKEN/WARN/' "test: Mend with a warning"
+	echo "CONFIG_X=y" >"$work/lc.config"
+	out=$(IMS_LINK_CONFIG=$work/lc.config run_in "$p" "$p/scripts/linkcheck.sh" 2>&1)
+	[ $? -ne 0 ] && grep -qE '^0001 ok [0-9]+ [0-9a-f]{40}$' <<<"$out" &&
+		grep -qE '^0002 FAIL [0-9]+ [0-9a-f]{40} kernel/file.c:1: error: broken$' <<<"$out" &&
+		grep -qE '^0003 ok [0-9]+ [0-9a-f]{40} \([0-9]+ W=1 warnings' <<<"$out" &&
+		ok "linkcheck: a patch that does not build fails, the next ones are still built" ||
+		not_ok "linkcheck: a patch that does not build fails, the next ones are still built" "$out"
+	out=$(IMS_LINK_CONFIG=$work/lc.config run_in "$p" "$p/scripts/linkcheck.sh" 2>&1)
+	grep -q '0001 already linked' <<<"$out" && grep -q '0003 already linked' <<<"$out" &&
+		grep -qE '^0002 FAIL ' <<<"$out" &&
+		ok "linkcheck: a tree that linked before is not built again, a failed one is" ||
+		not_ok "linkcheck: a tree that linked before is not built again, a failed one is" "$out"
+}
+
 test_base
 test_apply_export
 test_config_builds
@@ -764,6 +801,7 @@ test_shellcheck_run
 
 # issue 20, findings 1 and 5
 test_mail
+test_linkcheck
 
 {
 	echo "TAP version 13"
