@@ -48,6 +48,9 @@ else
 	"$IMS_TOP/scripts/config.sh" vm
 	cp "$OUT/vm/.config" "$LDIR/vm.config"
 fi
+# One run at a time: two makes in one build dir corrupt it.
+exec 9>"$LDIR/lock"
+flock -n 9 || die "another scripts/linkcheck.sh runs in $LDIR"
 setup_worktree "$LTREE"
 
 failures=0
@@ -71,7 +74,7 @@ for commit in $(kgit rev-list --reverse "$BASE_TAG..$rev"); do
 		w=$(grep -c 'warning:' "$log" || true)
 		[ "$w" -eq 0 ] || line="$line ($w W=1 warnings: see $log)"
 	else
-		err=$(strip_paths "$LTREE" <"$log" | grep -m 1 -E 'error|Error' || echo "see $log")
+		err=$(strip_paths "$LTREE" <"$log" | grep -m 1 -E ': (fatal )?error: |\*\*\*' || echo "see $log")
 		line="$nnnn FAIL $(($(date +%s) - start)) $tree $err"
 		failures=$((failures + 1))
 	fi
