@@ -13,9 +13,21 @@
 # The config is the vm config made at the tip (scripts/config.sh), taken
 # through olddefconfig at each commit: the options of a Kconfig symbol
 # that a later patch adds are absent before it. Each commit builds on the
-# previous one's objects, so a patch costs what it changes. One line per
-# patch, appended to build/link/result.txt with the tree it built:
-#   NNNN ok|FAIL SECONDS TREE [first error, or how many warnings]
+# previous one's objects, so a patch costs what it changes.
+#
+# W=1 warnings are the patch's only when the start build lacks them: when
+# build/link/out holds no earlier run's objects, the commit before the
+# first patch built (the base for --from 1) is built in full first, and
+# its warnings (mainline's own) are kept in build/link/known.warnings,
+# without line numbers, as long as the build dir is. A patch whose build
+# prints a warning that file lacks fails; the same warning fails again in
+# a later patch that rebuilds the object, as it is still there.
+#
+# One line per patch, appended to build/link/result.txt with the tree it
+# built:
+#   NNNN ok SECONDS TREE [(N W=1 warnings, none new)]
+#   NNNN FAIL SECONDS TREE first error | N new W=1 warnings: first
+#   NNNN start SECONDS TREE (N W=1 warnings)       the start build
 # A patch whose tree already has an "ok" line there is not built again.
 # Exits non-zero when a patch failed. IMS_LINK_CONFIG=FILE takes FILE as
 # the config instead of the vm config (the workbench's own tests).
@@ -53,9 +65,52 @@ exec 9>"$LDIR/lock"
 flock -n 9 || die "another scripts/linkcheck.sh runs in $LDIR"
 setup_worktree "$LTREE"
 
+KNOWN=$LDIR/known.warnings
+
+# build COMMIT LOG: olddefconfig and the W=1 build of bzImage and modules
+# at COMMIT in the link worktree.
+build()
+{
+	git -C "$LTREE" checkout -q --detach "$1"
+	cp "$LDIR/vm.config" "$LOUT/.config"
+	nice -n 10 make -C "$LTREE" O="$LOUT" -j"$JOBS" CC="$KCC" -s olddefconfig >"$2" 2>&1 &&
+		nice -n 10 make -C "$LTREE" O="$LOUT" -j"$JOBS" CC="$KCC" W=1 bzImage modules >>"$2" 2>&1
+}
+
+# first_error LOG: the first compiler or make error of LOG.
+first_error()
+{
+	strip_paths "$LTREE" <"$1" | grep -m 1 -E ': (fatal )?error: |\*\*\*' || echo "see $1"
+}
+
+mapfile -t commits < <(kgit rev-list --reverse "$BASE_TAG..$rev")
+if [ "$from" -lt 1 ] || [ "$from" -gt "${#commits[@]}" ]; then
+	die "--from $from: the series has ${#commits[@]} patches"
+fi
+
+# The start build: the warnings of a full build before the first patch
+# built, unless the build dir still holds an earlier run's objects.
+if [ ! -f "$KNOWN" ] || [ ! -f "$LOUT/.config" ]; then
+	if [ "$from" -eq 1 ]; then
+		start_commit=$BASE_TAG
+	else
+		start_commit=${commits[$((from - 2))]}
+	fi
+	nnnn=$(printf '%04d' $((from - 1)))
+	rm -rf "$LOUT" "$KNOWN"
+	mkdir -p "$LOUT"
+	log=$LDIR/logs/$nnnn.log
+	start=$(date +%s)
+	info "start build: $nnnn ($start_commit), in full"
+	build "$start_commit" "$log" || die "the start build at $nnnn fails: $(first_error "$log")"
+	normalize "$LTREE" <"$log" >"$KNOWN"
+	printf '%s start %s %s (%s W=1 warnings)\n' "$nnnn" "$(($(date +%s) - start))" \
+		"$(kgit rev-parse "$start_commit^{tree}")" "$(grep -c . "$KNOWN" || true)" | tee -a "$RESULT"
+fi
+
 failures=0
 n=0
-for commit in $(kgit rev-list --reverse "$BASE_TAG..$rev"); do
+for commit in "${commits[@]}"; do
 	n=$((n + 1))
 	[ "$n" -ge "$from" ] || continue
 	nnnn=$(printf '%04d' "$n")
@@ -64,18 +119,22 @@ for commit in $(kgit rev-list --reverse "$BASE_TAG..$rev"); do
 		info "$nnnn already linked ($tree)"
 		continue
 	fi
-	git -C "$LTREE" checkout -q --detach "$commit"
-	cp "$LDIR/vm.config" "$LOUT/.config"
 	log=$LDIR/logs/$nnnn.log
 	start=$(date +%s)
-	if nice -n 10 make -C "$LTREE" O="$LOUT" -j"$JOBS" CC="$KCC" -s olddefconfig >"$log" 2>&1 &&
-	   nice -n 10 make -C "$LTREE" O="$LOUT" -j"$JOBS" CC="$KCC" W=1 bzImage modules >>"$log" 2>&1; then
-		line="$nnnn ok $(($(date +%s) - start)) $tree"
-		w=$(grep -c 'warning:' "$log" || true)
-		[ "$w" -eq 0 ] || line="$line ($w W=1 warnings: see $log)"
+	if build "$commit" "$log"; then
+		secs=$(($(date +%s) - start))
+		all=$(normalize "$LTREE" <"$log")
+		new=$(new_lines "$(cat "$KNOWN")" "$all")
+		if [ -n "$new" ]; then
+			line="$nnnn FAIL $secs $tree $(grep -c . <<<"$new") new W=1 warnings: $(head -n 1 <<<"$new")"
+			failures=$((failures + 1))
+		elif [ -n "$all" ]; then
+			line="$nnnn ok $secs $tree ($(grep -c . <<<"$all") W=1 warnings, none new)"
+		else
+			line="$nnnn ok $secs $tree"
+		fi
 	else
-		err=$(strip_paths "$LTREE" <"$log" | grep -m 1 -E ': (fatal )?error: |\*\*\*' || echo "see $log")
-		line="$nnnn FAIL $(($(date +%s) - start)) $tree $err"
+		line="$nnnn FAIL $(($(date +%s) - start)) $tree $(first_error "$log")"
 		failures=$((failures + 1))
 	fi
 	printf '%s\n' "$line" | tee -a "$RESULT"

@@ -747,7 +747,8 @@ test_config_builds()
 }
 
 # linkcheck.sh: every commit of the series is built on top of the previous
-# one's objects; a failure is recorded and the run goes on; a tree that
+# one's objects; a failure is recorded and the run goes on; a W=1 warning
+# fails a patch unless the start build (the base) has it too; a tree that
 # linked before is not built again.
 test_linkcheck()
 {
@@ -756,8 +757,10 @@ test_linkcheck()
 	project "$p"
 	mkdir -p "$k"
 	fake_kernel "$k" 7.3.0-rc7
-	# A kernel Makefile that fails on BROKEN and warns on WARN in file.c.
+	# A kernel Makefile that fails on BROKEN and warns on WARN in
+	# file.c, and always warns in old.c as mainline's code may.
 	printf '%s\n' 'all bzImage modules olddefconfig:' \
+		'	@echo "kernel/old.c:7:3: warning: mainline"' \
 		'	@! grep -q BROKEN kernel/file.c || { echo "kernel/file.c:1: error: broken"; exit 1; }' \
 		'	@! grep -q WARN kernel/file.c || echo "kernel/file.c:2: warning: warned"' >>"$k/Makefile"
 	rm "$k/.gitignore"
@@ -769,16 +772,22 @@ test_linkcheck()
 	commit_change "$k" kernel/file.c 's/one/ONE/' "test: Fine"
 	commit_change "$k" kernel/file.c 's/two/BROKEN/' "test: Break"
 	commit_change "$k" kernel/file.c 's/BROKEN/WARN/' "test: Mend with a warning"
+	commit_change "$k" kernel/file.c 's/WARN/two/' "test: Mend the warning"
 	echo "CONFIG_X=y" >"$work/lc.config"
 	out=$(IMS_LINK_CONFIG=$work/lc.config run_in "$p" "$p/scripts/linkcheck.sh" 2>&1)
-	[ $? -ne 0 ] && grep -qE '^0001 ok [0-9]+ [0-9a-f]{40}$' <<<"$out" &&
+	[ $? -ne 0 ] && grep -qE '^0001 ok [0-9]+ [0-9a-f]{40} \(1 W=1 warnings, none new\)$' <<<"$out" &&
 		grep -qE '^0002 FAIL [0-9]+ [0-9a-f]{40} kernel/file.c:1: error: broken$' <<<"$out" &&
-		grep -qE '^0003 ok [0-9]+ [0-9a-f]{40} \([0-9]+ W=1 warnings' <<<"$out" &&
+		grep -qE '^0004 ok [0-9]+ [0-9a-f]{40} ' <<<"$out" &&
 		ok "linkcheck: a patch that does not build fails, the next ones are still built" ||
 		not_ok "linkcheck: a patch that does not build fails, the next ones are still built" "$out"
+	grep -qE '^0000 start [0-9]+ [0-9a-f]{40} \(1 W=1 warnings\)$' <<<"$out" &&
+		grep -qE '^0003 FAIL [0-9]+ [0-9a-f]{40} 1 new W=1 warnings: kernel/file.c: warning: warned$' <<<"$out" &&
+		ok "linkcheck: a W=1 warning the base build lacks fails the patch, the base's own do not" ||
+		not_ok "linkcheck: a W=1 warning the base build lacks fails the patch, the base's own do not" "$out"
 	out=$(IMS_LINK_CONFIG=$work/lc.config run_in "$p" "$p/scripts/linkcheck.sh" 2>&1)
-	grep -q '0001 already linked' <<<"$out" && grep -q '0003 already linked' <<<"$out" &&
-		grep -qE '^0002 FAIL ' <<<"$out" &&
+	grep -q '0001 already linked' <<<"$out" && grep -q '0004 already linked' <<<"$out" &&
+		grep -qE '^0002 FAIL ' <<<"$out" && grep -qE '^0003 FAIL ' <<<"$out" &&
+		! grep -q ' start ' <<<"$out" &&
 		ok "linkcheck: a tree that linked before is not built again, a failed one is" ||
 		not_ok "linkcheck: a tree that linked before is not built again, a failed one is" "$out"
 }
